@@ -1,0 +1,41 @@
+# rnnc - top-level tasks. Every target sets itself up from nothing (make setup).
+#   make demo   compile a bundled example model for the host, run it, verify it, inspect it
+#   make test   the whole test suite (parallel)
+#   make bench  benchmarks (not part of the tests)
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+JOBS ?= auto
+
+.PHONY: setup demo test bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml tools/setup.sh
+	bash tools/setup.sh "$(PY)" "$(VENV)"
+	touch $@
+
+EXAMPLE := examples/japanese_vowels
+DEMO := build/demo
+
+demo: setup
+	@echo "== compile the example LSTM speaker classifier to int8 C (and float C for comparison)"
+	$(BIN)/rnnc compile $(EXAMPLE)/model.onnx -o $(DEMO)/int8 --scheme int8 --calib $(EXAMPLE)/calib.npy --prefix vowels
+	$(BIN)/rnnc compile $(EXAMPLE)/model.onnx -o $(DEMO)/float --scheme float --prefix vowels
+	@echo "== run the generated C on the 370 test utterances and verify it bit for bit against the simulator"
+	$(BIN)/rnnc run $(DEMO)/int8 --input $(EXAMPLE)/test_x.npy --output $(DEMO)/int8_y.npy
+	$(BIN)/rnnc run $(DEMO)/float --input $(EXAMPLE)/test_x.npy --output $(DEMO)/float_y.npy
+	$(BIN)/rnnc verify $(DEMO)/int8 --input $(EXAMPLE)/test_x.npy
+	@echo "== accuracy of the generated C"
+	$(BIN)/python tools/demo_accuracy.py $(EXAMPLE)/test_y.npy "float C=$(DEMO)/float_y.npy" "int8 C=$(DEMO)/int8_y.npy"
+	@echo "== per-layer report"
+	$(BIN)/rnnc inspect $(DEMO)/int8
+
+test: setup
+	$(BIN)/python -m pytest -n $(JOBS) codegen tests
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf build .pytest_cache

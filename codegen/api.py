@@ -1,0 +1,167 @@
+"""The library API behind the command line: compile, run, sim, verify.
+
+    qm = compile_model("kws.onnx", "out/", scheme="int8", calib=np.load("calib.npy"))
+    y = run_compiled("out/", x)          # generated C, built for the output's target
+    y_ref = simulate_compiled("out/", x)  # Python reference simulator
+    result = verify_compiled("out/", x)   # both, compared element for element
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import ir
+from .emit.cgen import c_identifier
+from .emit.frame import emit_model, write_files
+from .errors import RnncError
+from .frontends import load_model
+from .qmodel import NUMPY_TYPES, QModel
+from .quantize import quantize_model
+from .simulate import check_input, default_lengths, run_model
+from .toolchain import binio, host
+from .toolchain.targets import load_target
+
+
+def compile_model(model_path: str, out_dir: str, *, target: str = "host", scheme: str = "int8",
+                  calib: np.ndarray | None = None, prefix: str | None = None,
+                  max_steps: int | None = None, layer_schemes: dict[str, str] | None = None) -> QModel:
+    model = load_model(model_path)
+    return compile_ir(model, out_dir, target=target, scheme=scheme, calib=calib, prefix=prefix,
+                      max_steps=max_steps, layer_schemes=layer_schemes)
+
+
+def compile_ir(model: ir.Model, out_dir: str, *, target: str = "host", scheme: str = "int8",
+               calib: np.ndarray | None = None, prefix: str | None = None,
+               max_steps: int | None = None, layer_schemes: dict[str, str] | None = None) -> QModel:
+    """Quantize an IR model and write the C sources and manifest into out_dir."""
+    tgt = load_target(target)
+    if prefix is not None and c_identifier(prefix) != prefix:
+        raise RnncError(f"--prefix '{prefix}' is not a lowercase C identifier (try '{c_identifier(prefix)}')")
+    qm = quantize_model(model, scheme, calib, target=target, prefix=prefix,
+                        layer_schemes=layer_schemes, options={"max_steps": max_steps} if max_steps else None)
+    if calib is not None:
+        from .report import measure_sqnr
+        measure_sqnr(qm, model, calib)
+    files = emit_model(qm, tgt)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise RnncError("output path exists and is not a folder", file=str(out))
+    write_files(files, out)
+    qm.save(out)
+    return qm
+
+
+def _inputs(qm: QModel, x: np.ndarray):
+    x = check_input(qm, x)
+    return x, default_lengths(qm, x)
+
+
+def _out_shape(qm: QModel, x: np.ndarray) -> tuple[int, int, int]:
+    return (x.shape[0], 1 if qm.last_step else x.shape[1], qm.output_size)
+
+
+def run_compiled(out_dir: str, x: np.ndarray, *, mode: int = 0, trace: bool = False,
+                 sanitize: bool | None = None):
+    """Build OUT for its target, run it on x. Returns y, or (y, per-layer outputs) if trace."""
+    out = Path(out_dir)
+    qm = QModel.load(out)
+    x, lengths = _inputs(qm, x)
+    if mode == 1 and not qm.causal:
+        raise RnncError("the step API does not exist for this model (it has non-causal layers)")
+    tgt = load_target(qm.target)
+    if tgt.get("runner") != "host":
+        raise RnncError(f"target '{qm.target}' has no runner on this machine yet")
+    exe = host.build_testbench(out, sanitize=sanitize, trace=trace)
+    with tempfile.TemporaryDirectory(prefix="rnnc-run-") as tmp:
+        tmp = Path(tmp)
+        binio.write_input(tmp / "in.bin", x, lengths, mode)
+        host.run_testbench(exe, tmp / "in.bin", tmp / "out.bin", tmp / "trace.bin" if trace else None)
+        y = binio.read_output(tmp / "out.bin", NUMPY_TYPES[qm.output_dtype], _out_shape(qm, x))
+        if not trace:
+            return y
+        steps, t = [], x.shape[1]
+        for q in qm.layers:
+            t = 1 if q.kind == "last_step" else t
+            steps.append(t)
+        layers = binio.read_trace(tmp / "trace.bin", [NUMPY_TYPES[q.out_dtype] for q in qm.layers],
+                                  [q.out_size for q in qm.layers], x.shape[0], steps)
+        return y, layers
+
+
+def simulate_compiled(out_dir: str, x: np.ndarray, keep: bool = False):
+    qm = QModel.load(Path(out_dir))
+    x, lengths = _inputs(qm, x)
+    return run_model(qm, x, lengths, keep=keep)
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    exact: bool
+    elements: int
+    mismatches: int
+    max_abs_diff: float
+    first: str | None = None   # "layer 'lstm0' (index 0), row 2, step 5, element 17: C=12 sim=13"
+
+    def summary(self) -> str:
+        kind = "bit-exact" if self.exact else "within float tolerance"
+        if self.ok:
+            return f"OK: {self.elements} output elements, generated C == simulator ({kind})"
+        return (f"MISMATCH: {self.mismatches} of {self.elements} elements differ "
+                f"(max |diff| {self.max_abs_diff:g}); first at {self.first}")
+
+
+FLOAT_ATOL, FLOAT_RTOL = 1e-5, 1e-4
+
+
+def verify_compiled(out_dir: str, x: np.ndarray, sanitize: bool | None = None) -> VerifyResult:
+    qm = QModel.load(Path(out_dir))
+    x, lengths = _inputs(qm, x)
+    y_c, layers_c = run_compiled(out_dir, x, trace=True, sanitize=sanitize)
+    y_s, layers_s = run_model(qm, x, lengths, keep=True)
+    exact = qm.output_dtype != "float32"
+    bad = _differs(y_c, y_s, exact)
+    diff = np.abs(y_c.astype(np.float64) - y_s.astype(np.float64))
+    res = VerifyResult(not bad.any(), exact, int(y_c.size), int(bad.sum()), float(diff.max(initial=0)))
+    if not res.ok:
+        res.first = _first_difference(qm, layers_c, layers_s, exact)
+    return res
+
+
+def _differs(a, b, exact):
+    if exact or a.dtype != np.float32:
+        return a != b
+    return ~np.isclose(a, b, atol=FLOAT_ATOL, rtol=FLOAT_RTOL)
+
+
+def _first_difference(qm, layers_c, layers_s, exact) -> str:
+    for i, (lc, ls) in enumerate(zip(layers_c, layers_s)):
+        bad = _differs(lc, ls, exact or qm.layers[i].out_dtype != "float32")
+        if bad.any():
+            # earliest time step first, then row, then element
+            b, t, e = min(zip(*np.nonzero(bad)), key=lambda p: (p[1], p[0], p[2]))
+            return (f"layer '{qm.layers[i].name}' (index {i}, {qm.layers[i].kind}), row {b}, step {t}, "
+                    f"element {e}: C={lc[b, t, e]} sim={ls[b, t, e]}")
+    return "the final output only (every traced layer matched)"
+
+
+def random_input(qm: QModel, n: int, steps: int | None = None, seed: int = 0) -> np.ndarray:
+    """Random sequences in the model's input dtype, covering the full quantized range."""
+    rng = np.random.default_rng(seed)
+    t = steps or min(qm.max_steps, 16)
+    shape = (n, t, qm.input_size)
+    if qm.input_kind == "tokens":
+        vocab = qm.layers[0].ir.table.shape[0] if qm.layers[0].ir is not None else 2
+        return rng.integers(0, vocab, shape).astype(np.int32)
+    if qm.input_dtype == "float32":
+        return rng.standard_normal(shape).astype(np.float32)
+    info = np.iinfo(NUMPY_TYPES[qm.input_dtype])
+    return rng.integers(info.min, info.max + 1, shape).astype(NUMPY_TYPES[qm.input_dtype])
+
+
+def clean_build(out_dir: str) -> None:
+    shutil.rmtree(Path(out_dir) / ".build", ignore_errors=True)

@@ -1,0 +1,102 @@
+"""What a layer emitter returns, and the context it gets.
+
+The frame (frame.py) wraps `step` in
+
+    static void <prefix>_l<i>_step(<prefix>_state_t *state, const IN_T *in, OUT_T *out)
+
+and, when given, `sequence` in
+
+    static void <prefix>_l<i>_sequence(<prefix>_state_t *state, const IN_T *in,
+                                       int32_t steps, OUT_T *out)
+
+where `in`/`out` hold steps x width values, row-major. A causal layer gives `step` only
+(the frame loops it over time when a sequence is needed). A non-causal layer (reverse or
+bidirectional RNN, last step) gives `sequence` only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import re
+from pathlib import Path
+
+import jinja2
+
+from .cgen import c_array, c_float
+
+
+@dataclass
+class Buffer:
+    ctype: str
+    name: str       # field name in the state struct, or the static's suffix
+    count: int
+    comment: str = ""
+
+
+@dataclass
+class LayerCode:
+    weights: list[str] = field(default_factory=list)   # C definitions (static const arrays)
+    state: list[Buffer] = field(default_factory=list)  # fields of <prefix>_state_t
+    scratch: list[Buffer] = field(default_factory=list)  # file-scope static buffers
+    reset: str = ""            # statements; `state` is in scope
+    step: str | None = None
+    sequence: str | None = None
+    kernels: set[str] = field(default_factory=set)     # kernel file stems, e.g. 'rnnc_fc_s8'
+    comment: str = ""          # one-line description above the layer's functions
+
+
+@dataclass
+class EmitContext:
+    prefix: str
+    index: int
+    env: jinja2.Environment
+    target: dict
+    flavour: str = "tflm"
+
+    def sym(self, name: str) -> str:
+        """File-scope symbol for this layer: weights and scratch."""
+        return f"{self.prefix}_l{self.index}_{name}"
+
+    def field(self, name: str) -> str:
+        """Name of a state struct field of this layer."""
+        return f"l{self.index}_{name}"
+
+    def state(self, name: str) -> str:
+        return f"state->l{self.index}_{name}"
+
+    def array(self, ctype: str, name: str, values, **kw) -> str:
+        return c_array(ctype, self.sym(name), values, **kw)
+
+    def render(self, template: str, **kw) -> str:
+        return self.env.get_template(template).render(ctx=self, **kw)
+
+
+def templates_dir() -> Path:
+    """templates/ in a source checkout, or codegen/templates inside an installed wheel."""
+    here = Path(__file__).resolve().parent.parent
+    for cand in (here.parent / "templates", here / "templates"):
+        if cand.is_dir():
+            return cand
+    raise FileNotFoundError("rnnc templates folder not found (broken installation)")
+
+
+def targets_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent
+    for cand in (here.parent / "targets", here / "targets"):
+        if cand.is_dir():
+            return cand
+    raise FileNotFoundError("rnnc targets folder not found (broken installation)")
+
+
+def _basename_safe(path: str) -> str:
+    """A file name fit for a C comment: the base name, limited to harmless characters."""
+    return re.sub(r"[^A-Za-z0-9._+-]", "_", Path(str(path)).name)[:80]
+
+
+def make_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env.filters["cfloat"] = c_float
+    env.filters["basename_safe"] = _basename_safe
+    return env

@@ -1,0 +1,1 @@
+"""Layer emitters, one module per layer family and scheme family, registered by decorator."""

@@ -1,0 +1,111 @@
+"""The quantized model (QIR): what the simulator runs and the emitter turns into C.
+
+A QModel is the IR chain after a scheme has fixed every number: each QLayer carries its
+integer (or float) parameters in `arrays` (already in the dtype the C code stores) and its
+scalar parameters (multipliers, shifts, zero points, sizes) in `attrs`. The exact meaning
+of the keys is owned by the (kind, scheme) quantizer that made the layer; the simulator and
+the emitter registered for the same (kind, scheme) read them. `ir` keeps the float layer the
+QLayer came from (for float simulation, SQNR and re-quantization).
+
+The manifest (manifest.json + arrays.npz in the output folder) stores all of it, so
+`rnnc sim` and `rnnc verify` work without the original model file.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .errors import RnncError
+from .ir import Layer, QuantParams
+from .serialize import from_doc, register, to_doc
+
+#: C type of each activation dtype between layers.
+C_TYPES = {"float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t"}
+NUMPY_TYPES = {"float32": np.float32, "int8": np.int8, "int16": np.int16, "int32": np.int32}
+
+
+@register
+@dataclass
+class QLayer:
+    name: str                 # sanitized identifier
+    kind: str                 # 'lstm' | 'gru' | 'rnn' | 'dense' | 'activation' | 'embedding' | ...
+    scheme: str               # 'float' | 'int8' | 'int16x8' | ...
+    in_size: int
+    out_size: int
+    in_dtype: str             # 'float32' | 'int8' | 'int16' | 'int32'
+    out_dtype: str
+    causal: bool = True
+    in_q: QuantParams | None = None
+    out_q: QuantParams | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    ir: Layer | None = None
+    report: dict[str, Any] = field(default_factory=dict)  # filled by the quantizer/report (SQNR...)
+
+    @property
+    def where(self) -> str:
+        return f"layer '{self.name}' ({self.kind}, {self.scheme})"
+
+
+@register
+@dataclass
+class QModel:
+    name: str                 # C prefix
+    source: str               # model file name
+    sha256: str
+    scheme: str               # the scheme asked for on the command line
+    target: str
+    input_size: int
+    input_dtype: str
+    output_size: int
+    output_dtype: str
+    layers: list[QLayer]
+    input_q: QuantParams | None = None
+    output_q: QuantParams | None = None
+    input_kind: str = "float"
+    flavour: str = "tflm"     # numerics flavour the integer kernels follow
+    sequence_lens: np.ndarray | None = None
+    max_steps: int = 256      # static sequence buffer length for non-causal models
+    generator: str = f"rnnc {__version__}"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def causal(self) -> bool:
+        return all(l.causal for l in self.layers)
+
+    @property
+    def last_step(self) -> bool:
+        return any(l.kind == "last_step" for l in self.layers)
+
+    def save(self, out_dir: Path) -> None:
+        arrays: dict[str, np.ndarray] = {}
+        doc = to_doc(self, arrays, "m")
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "manifest.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        # np.savez is deterministic for the same arrays (zip entries carry a fixed date).
+        with open(out_dir / "arrays.npz", "wb") as f:
+            np.savez(f, **{k: arrays[k] for k in sorted(arrays)})
+
+    @staticmethod
+    def load(out_dir: Path) -> "QModel":
+        out_dir = Path(out_dir)
+        mpath = out_dir / "manifest.json"
+        if not mpath.is_file():
+            raise RnncError("no manifest.json here; is this a folder made by 'rnnc compile'?",
+                            file=str(out_dir))
+        try:
+            doc = json.loads(mpath.read_text())
+            with np.load(out_dir / "arrays.npz", allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+            qm = from_doc(doc, arrays)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise RnncError(f"cannot read the manifest ({e})", file=str(mpath)) from None
+        if not isinstance(qm, QModel):
+            raise RnncError("manifest does not describe a model", file=str(mpath))
+        return qm

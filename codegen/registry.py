@@ -1,0 +1,91 @@
+"""Registries: which function quantizes, simulates and emits each (layer kind, scheme).
+
+Adding a scheme or a layer kind means registering three functions, never editing an
+if-chain:
+
+    @quantizer("lstm", "int8")
+    def quantize_lstm_int8(layer: ir.RecurrentLayer, ctx: QuantContext) -> QLayer: ...
+
+    @simulator("lstm", "int8", "int16x8")
+    def simulate_lstm_int(q: QLayer, x, lengths, stats) -> np.ndarray: ...
+
+    @emitter("lstm", "int8", "int16x8")
+    def emit_lstm_int(q: QLayer, ctx: EmitContext) -> LayerCode: ...
+
+Signatures
+- quantizer(layer, ctx) -> QLayer. ctx.in_q / ctx.in_dtype describe the input the layer
+  receives (the previous layer's output); ctx.stats holds the float calibration statistics of
+  this layer (see calibrate.Stats); the QLayer must set out_q/out_dtype.
+- simulator(q, x, lengths, stats) -> y. x: (B, T, in) numpy array in q.in_dtype; lengths:
+  int array (B,) of valid steps per row (steps >= length produce zeros and leave state alone);
+  returns (B, T, out) in q.out_dtype. Vectorised over B, exact integer arithmetic for integer
+  schemes. `stats` is None or a calibrate.Stats to record internals into (float runs only).
+- emitter(q, ctx) -> emit.LayerCode (C fragments; see codegen/emit/frame.py).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .errors import UnsupportedError
+
+QUANTIZERS: dict[tuple[str, str], Callable] = {}
+SIMULATORS: dict[tuple[str, str], Callable] = {}
+EMITTERS: dict[tuple[str, str], Callable] = {}
+
+
+def _register(table: dict, kind: str, schemes: tuple[str, ...]):
+    def deco(fn: Callable) -> Callable:
+        for s in schemes:
+            key = (kind, s)
+            if key in table:
+                raise RuntimeError(f"duplicate registration for {key}: {fn.__module__}.{fn.__name__}")
+            table[key] = fn
+        return fn
+    return deco
+
+
+def quantizer(kind: str, *schemes: str):
+    return _register(QUANTIZERS, kind, schemes)
+
+
+def simulator(kind: str, *schemes: str):
+    return _register(SIMULATORS, kind, schemes)
+
+
+def emitter(kind: str, *schemes: str):
+    return _register(EMITTERS, kind, schemes)
+
+
+def lookup(table: dict, kind: str, scheme: str, what: str, where: str = ""):
+    load_plugins()
+    try:
+        return table[(kind, scheme)]
+    except KeyError:
+        have = sorted(s for k, s in table if k == kind)
+        raise UnsupportedError(
+            f"no {what} for {kind} layers with scheme '{scheme}' (available: {', '.join(have) or 'none'})",
+            where=where or None) from None
+
+
+_loaded = False
+
+
+def load_plugins() -> None:
+    """Import every module that registers layer implementations."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+    import pkgutil
+    from . import quant, sim
+    from .emit import layers as emit_layers
+    for pkg in (quant, sim, emit_layers):
+        for m in pkgutil.iter_modules(pkg.__path__):
+            if not m.name.startswith("_"):
+                importlib.import_module(f"{pkg.__name__}.{m.name}")
+
+
+def schemes() -> list[str]:
+    load_plugins()
+    return sorted({s for _, s in QUANTIZERS})

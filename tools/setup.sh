@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Set up rnnc from nothing on a Debian-like machine that has only Python and gcc:
+# a venv in .venv with the package (editable) and the test tools. Debian packages that are
+# missing (python3-venv, clang, make) are installed when running as root.
+set -euo pipefail
+PY=${1:-python3}
+VENV=${2:-.venv}
+
+apt_install() {
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Debian packages: $*"
+        if [ ! -f /tmp/.rnnc-apt-updated ]; then
+            apt-get update -qq && touch /tmp/.rnnc-apt-updated
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    else
+        echo "setup: note: $* missing and not root; install them to use everything" >&2
+    fi
+}
+
+if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    apt_install python3-venv
+fi
+command -v clang >/dev/null 2>&1 || apt_install clang || true
+
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -e '.[test]'
+"$VENV/bin/python" -c 'import codegen, numpy, onnx, jinja2; print("setup: rnnc", codegen.__version__, "ready in '"$VENV"'")'
