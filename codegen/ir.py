@@ -177,9 +177,12 @@ class LastStepLayer:
     """Keeps only the output of the final time step (e.g. Y[-1] feeding a classifier).
 
     Layers after it see a sequence of length 1; the model output is (batch, 1, size).
+    The last `reverse_width` features are taken from step 0 instead: the final state of a
+    backward direction (ONNX Y_h of a reverse or bidirectional RNN).
     """
     name: str
     size: int
+    reverse_width: int = 0
 
     kind = "last_step"
     causal = False

@@ -45,15 +45,18 @@ def simulate_embedding_float(q, x, lengths, stats):
     return q.ir.table[ids].astype(np.float32)
 
 
-def take_last_step(x, lengths):
-    """Output at step length-1 of each row, as a (B, 1, F) array (zeros for empty rows)."""
+def take_last_step(x, lengths, reverse_width: int = 0):
+    """Output at step length-1 of each row, as a (B, 1, F) array (zeros for empty rows);
+    the last reverse_width features come from step 0 (a backward direction's final state)."""
     b = np.arange(x.shape[0])
     idx = np.maximum(lengths - 1, 0)
     y = x[b, idx][:, None, :].copy()
+    if reverse_width:
+        y[:, 0, -reverse_width:] = x[:, 0, -reverse_width:]
     y[lengths == 0] = 0
     return y
 
 
 @simulator("last_step", "float")
 def simulate_last_step(q, x, lengths, stats):
-    return take_last_step(x, lengths)
+    return take_last_step(x, lengths, q.ir.reverse_width if q.ir is not None else q.attrs.get("reverse_width", 0))

@@ -48,7 +48,12 @@ def emit_embedding_float(q, ctx) -> LayerCode:
 
 @emitter("last_step", "float", "int8", "int16x8")
 def emit_last_step(q, ctx) -> LayerCode:
+    rw = q.ir.reverse_width if q.ir is not None else q.attrs.get("reverse_width", 0)
+    fw = q.out_size - rw
     code = LayerCode(comment="keep the output of the final time step")
-    code.sequence = (f"int32_t i;\nfor (i = 0; i < {q.out_size}; i++) {{\n"
+    code.sequence = (f"int32_t i;\nfor (i = 0; i < {fw}; i++) {{\n"
                      f"    out[i] = in[(steps - 1) * {q.out_size} + i];\n}}")
+    if rw:
+        code.sequence += (f"\n/* a backward direction ends at step 0 */\nfor (i = {fw}; i < {q.out_size}; i++) {{\n"
+                          f"    out[i] = in[i];\n}}")
     return code

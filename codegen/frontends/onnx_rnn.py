@@ -1,0 +1,172 @@
+"""Lowering of ONNX LSTM / GRU / RNN nodes (every attribute ONNX defines) into the IR."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ir
+from ..errors import RnncError, UnsupportedError
+from .onnx_fold import attr
+from .onnx_values import Axis, Graph, Seq, SymZeros, is_const
+
+#: ONNX packs gates in this order inside W, R and B.
+ONNX_GATE_ORDER = {"LSTM": ("i", "o", "f", "c"), "GRU": ("z", "r", "h"), "RNN": ("h",)}
+KIND = {"LSTM": "lstm", "GRU": "gru", "RNN": "rnn"}
+ACT_NAMES = {a.lower(): a for a in ir.RNN_ACTIVATIONS}
+
+
+def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLayer, Seq, dict]:
+    """Returns the IR layer, the Y sequence, and extra info for Y_h users."""
+    op = node.op_type
+    kind = KIND[op]
+    x = inputs[0]
+    if not isinstance(x, Seq) or x.dtype != "float":
+        raise UnsupportedError("X must be the float input sequence (not a constant)")
+    W, R = _const(inputs, 1, "W"), _const(inputs, 2, "R")
+    hidden = attr(node, "hidden_size")
+    direction = (attr(node, "direction", b"forward") or b"forward")
+    direction = direction.decode() if isinstance(direction, bytes) else str(direction)
+    if direction not in ("forward", "reverse", "bidirectional"):
+        raise RnncError(f"unknown direction '{direction}'")
+    ndir = 2 if direction == "bidirectional" else 1
+    gates = ONNX_GATE_ORDER[op]
+    G = len(gates)
+    if W.ndim != 3 or R.ndim != 3:
+        raise RnncError(f"W and R must be 3-D, got {W.shape} and {R.shape}")
+    H = int(hidden) if hidden is not None else R.shape[-1]
+    In = W.shape[2]
+    if W.shape != (ndir, G * H, In) or R.shape != (ndir, G * H, H):
+        raise RnncError(f"W {W.shape} / R {R.shape} do not match hidden_size={H}, "
+                        f"{ndir} direction(s), {G} gates")
+    if op == "LSTM" and int(attr(node, "input_forget", 0) or 0) != 0:
+        raise UnsupportedError("input_forget=1 (coupled input and forget gates) is not supported")
+    layout = int(attr(node, "layout", 0) or 0)
+    if layout not in (0, 1):
+        raise RnncError(f"layout must be 0 or 1, got {layout}")
+    _unify_input(x, layout, g)
+    feat = x.axes[-1].size
+    if feat != In:
+        raise RnncError(f"X has {feat} features but W expects {In}")
+
+    B = _optional_const(inputs, 3, "B")
+    if B is not None and B.shape != (ndir, 2 * G * H):
+        raise RnncError(f"B has shape {B.shape}, expected {(ndir, 2 * G * H)}")
+    seq_lens = _optional_const(inputs, 4, "sequence_lens")
+    init_h = _initial(inputs, 5, "initial_h", ndir, H, layout)
+    init_c = _initial(inputs, 6, "initial_c", ndir, H, layout) if op == "LSTM" else None
+    P = _optional_const(inputs, 7, "P") if op == "LSTM" else None
+    if P is not None and P.shape != (ndir, 3 * H):
+        raise RnncError(f"P has shape {P.shape}, expected {(ndir, 3 * H)}")
+
+    dirs = []
+    for d in range(ndir):
+        gw = {}
+        for k, gname in enumerate(gates):
+            sl = slice(k * H, (k + 1) * H)
+            wb = B[d, sl] if B is not None else np.zeros(H, np.float32)
+            rb = B[d, G * H + k * H:G * H + (k + 1) * H] if B is not None else np.zeros(H, np.float32)
+            gw[gname] = ir.GateWeights(W[d, sl].astype(np.float32), R[d, sl].astype(np.float32),
+                                       np.asarray(wb, np.float32), np.asarray(rb, np.float32))
+        peep = None
+        if P is not None and np.any(P[d] != 0):
+            peep = {p: P[d, j * H:(j + 1) * H].astype(np.float32) for j, p in enumerate(ir.PEEPHOLES)}
+        dirs.append(ir.DirectionParams(gw, peep, None if init_h is None else init_h[d],
+                                       None if init_c is None else init_c[d]))
+    clip = attr(node, "clip")
+    layer = ir.RecurrentLayer(
+        name=name, kind=kind, input_size=In, hidden_size=H, direction=direction, dirs=dirs,
+        activations=_activations(node, kind, ndir), clip=float(clip) if clip is not None else None,
+        linear_before_reset=bool(attr(node, "linear_before_reset", 0) or 0) if op == "GRU" else False)
+    if op != "GRU" and attr(node, "linear_before_reset") not in (None, 0):
+        raise RnncError("linear_before_reset only exists for GRU")
+    t_axis = x.axes[x.find("T", g.resolve)]
+    b_axis = x.axes[x.find("B", g.resolve)]
+    d_axis, h_axis = Axis("D", ndir), Axis("F", H)
+    y_axes = (t_axis, d_axis, b_axis, h_axis) if layout == 0 else (b_axis, t_axis, d_axis, h_axis)
+    yh_axes = (d_axis, b_axis, h_axis) if layout == 0 else (b_axis, d_axis, h_axis)
+    return layer, Seq(y_axes), {"seq_lens": seq_lens, "yh_axes": yh_axes}
+
+
+def _unify_input(x: Seq, layout: int, g: Graph) -> None:
+    want = ("T", "B", "F") if layout == 0 else ("B", "T", "F")
+    labels = x.labels(g.resolve)
+    if len(labels) != 3:
+        raise UnsupportedError(f"X must be 3-D (time, batch, features); it has axes {labels}")
+    for lab, w in zip(labels, want):
+        if lab.startswith("?"):
+            g.resolve[lab] = w
+        elif lab != w:
+            raise UnsupportedError(f"X axes are {labels} but layout={layout} needs {want}")
+
+
+def _const(inputs, i, what):
+    v = inputs[i] if i < len(inputs) else None
+    if v is None:
+        raise RnncError(f"input {what} is missing")
+    if not is_const(v):
+        raise UnsupportedError(f"input {what} must be a constant (initializer)")
+    if not np.issubdtype(v.dtype, np.floating):
+        raise RnncError(f"input {what} must be float, got {v.dtype}")
+    return v.astype(np.float32)
+
+
+def _optional_const(inputs, i, what):
+    v = inputs[i] if i < len(inputs) else None
+    if v is None:
+        return None
+    if not is_const(v):
+        raise UnsupportedError(f"input {what} must be a constant; as a graph input it is not supported")
+    return v
+
+
+def _initial(inputs, i, what, ndir, H, layout):
+    v = inputs[i] if i < len(inputs) else None
+    if v is None or isinstance(v, SymZeros):
+        return None
+    if not is_const(v):
+        raise UnsupportedError(f"{what} must be a constant (a state input is the caller-owned state in C)")
+    v = np.asarray(v, np.float32)
+    if v.ndim != 3:
+        raise RnncError(f"{what} must be 3-D, got {v.shape}")
+    if layout == 1:
+        v = v.transpose(1, 0, 2)
+    if v.shape[0] != ndir or v.shape[2] != H:
+        raise RnncError(f"{what} has shape {v.shape}, expected ({ndir}, batch, {H})")
+    if not np.all(v == v[:, :1, :]):
+        raise UnsupportedError(f"{what} differs between batch rows; rnnc compiles one reset state "
+                               "for every sequence")
+    return v[:, 0, :]
+
+
+_ALPHA_DEFAULTS = {"leakyrelu": (0.01, None), "thresholdedrelu": (1.0, None), "scaledtanh": (1.0, 1.0),
+                   "hardsigmoid": (0.2, 0.5), "elu": (1.0, None), "affine": (1.0, 0.0)}
+
+
+def _activations(node, kind, ndir) -> tuple[ir.ActivationSpec, ...]:
+    names = attr(node, "activations")
+    if names is None:
+        return tuple(ir.ActivationSpec(a) for a in ir.DEFAULT_ACTIVATIONS[kind] * ndir)
+    names = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+    per_dir = len(ir.DEFAULT_ACTIVATIONS[kind])
+    if len(names) == per_dir and ndir == 2:
+        names = names * 2
+    if len(names) != per_dir * ndir:
+        raise RnncError(f"{len(names)} activations given, {kind.upper()} needs {per_dir * ndir}")
+    alphas = list(attr(node, "activation_alpha") or [])
+    betas = list(attr(node, "activation_beta") or [])
+    specs = []
+    ai = bi = 0
+    for n in names:
+        key = n.lower()
+        if key not in ACT_NAMES:
+            raise UnsupportedError(f"activation '{n[:40]}' is not supported "
+                                   f"(supported: {', '.join(ir.RNN_ACTIVATIONS)})")
+        da, db = _ALPHA_DEFAULTS.get(key, (None, None))
+        a = b = None
+        if da is not None:
+            a = float(alphas[ai]) if ai < len(alphas) else da
+            ai += 1
+        if db is not None:
+            b = float(betas[bi]) if bi < len(betas) else db
+            bi += 1
+        specs.append(ir.ActivationSpec(key, a, b))
+    return tuple(specs)

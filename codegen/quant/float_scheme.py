@@ -1,0 +1,14 @@
+"""Float 'quantizer' for recurrent layers: the QLayer just carries the IR layer."""
+from __future__ import annotations
+
+from ..qmodel import QLayer
+from ..registry import quantizer
+
+
+@quantizer("lstm", "float")
+@quantizer("gru", "float")
+@quantizer("rnn", "float")
+def quantize_rnn_float(layer, ctx) -> QLayer:
+    return QLayer(layer.name, layer.kind, "float", layer.input_size, layer.output_size,
+                  "float32", "float32", causal=layer.causal, ir=layer,
+                  attrs={"direction": layer.direction, "hidden_size": layer.hidden_size})
