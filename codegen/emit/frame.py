@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..fixedpoint import SIGMOID_TABLE_U16
 from ..qmodel import C_TYPES, QModel
 from ..registry import EMITTERS, lookup
 from .layercode import EmitContext, LayerCode, make_env, templates_dir
@@ -54,7 +55,9 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
     env = make_env()
     views = layer_views(qm, target, env)
     kernels = sorted(set().union(*(v.code.kernels for v in views)) | {"rnnc_common"})
-    info = dict(
+    kdir = templates_dir() / "kernels"
+    header_only = {k for k in kernels if not (kdir / f"{k}.c").is_file() and not (kdir / f"{k}.c.j2").is_file()}
+    info = dict(header_only=header_only,
         prefix=qm.name, upper=qm.name.upper(), version=__version__, qm=qm, layers=views,
         in_ctype=C_TYPES[qm.input_dtype], out_ctype=C_TYPES[qm.output_dtype],
         causal=qm.causal, last_step=qm.last_step, kernels=kernels,
@@ -74,6 +77,9 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
             p = kdir / (k + ext)
             if p.is_file():
                 files[f"kernels/{k}{ext}"] = p.read_text()
+            elif (kdir / (k + ext + ".j2")).is_file():   # kernels carrying generated data
+                files[f"kernels/{k}{ext}"] = env.get_template(f"kernels/{k}{ext}.j2").render(
+                    sigmoid_table=[int(v) for v in SIGMOID_TABLE_U16])
     return files
 
 

@@ -1,0 +1,68 @@
+"""C for the integer LSTM: a const params struct per direction and rnnc_lstm_step_s8/_s16."""
+from __future__ import annotations
+
+from ...registry import emitter
+from ..layercode import Buffer, LayerCode
+
+KIND = {"int8": ("s8", "int8_t", "int32_t"), "int16": ("s16", "int16_t", "int64_t")}
+
+
+def _params(q, ctx, d: int, suffix: str, bias_t: str) -> str:
+    a = q.attrs["dirs"][d]
+    H, In = q.attrs["hidden_size"], q.in_size
+
+    def arr(v):
+        return "{" + ", ".join(str(int(x)) for x in v) + "}"
+    flavour = 1 if q.attrs.get("flavour") == "cmsis-nn" else 0
+    return (f"static const rnnc_lstm_{suffix}_params_t {ctx.sym(f'params{d}')} = {{\n"
+            f"    {In}, {H},\n"
+            f"    {ctx.sym(f'w{d}')}, {ctx.sym(f'r{d}')}, {ctx.sym(f'bx{d}')}, {ctx.sym(f'bh{d}')},\n"
+            f"    {arr(a['in_mult'])}, {arr(a['in_shift'])},\n"
+            f"    {arr(a['rec_mult'])}, {arr(a['rec_shift'])},\n"
+            f"    {a['fc_mult']}, {a['fc_shift']}, /* forget * cell */\n"
+            f"    {a['ig_mult']}, {a['ig_shift']}, /* input * cell gate */\n"
+            f"    {a['h_mult']}, {a['h_shift']}, /* output * tanh(cell) -> hidden */\n"
+            f"    {a['tanh_shift']}, {a['cell_clip']}, {q.attrs['zp_h']}, {flavour}\n}};")
+
+
+@emitter("lstm", "int8", "int16x8")
+def emit_lstm_int(q, ctx) -> LayerCode:
+    suffix, act_t, bias_t = KIND[q.attrs["act"]]
+    H = q.attrs["hidden_size"]
+    ndir = len(q.attrs["dirs"])
+    code = LayerCode(kernels={f"rnnc_lstm_step_{suffix}", f"rnnc_fc_{suffix}_s16" if suffix == "s8" else "rnnc_fc_s16_s16",
+                              "rnnc_sigmoid_s16", "rnnc_tanh_s16", "rnnc_sigmoid_table", "rnnc_requantize",
+                              "rnnc_lstm_cell_update"},
+                     comment=f"integer LSTM ({q.scheme}, TFLM arithmetic), {q.attrs['direction']}, hidden {H}")
+    for d in range(ndir):
+        code.weights += [ctx.array("int8_t", f"w{d}", q.arrays[f"w{d}"]),
+                         ctx.array("int8_t", f"r{d}", q.arrays[f"r{d}"]),
+                         ctx.array(bias_t, f"bx{d}", q.arrays[f"bx{d}"], per_line=8),
+                         ctx.array(bias_t, f"bh{d}", q.arrays[f"bh{d}"], per_line=8),
+                         _params(q, ctx, d, suffix, bias_t)]
+    code.scratch.append(Buffer("int16_t", "scratch", 5 * H, "gates (4H) and one recurrent term (H)"))
+    zp = q.attrs["zp_h"]
+    step = f"rnnc_lstm_step_{suffix}"
+    if q.causal:
+        code.state += [Buffer(act_t, "h", H, "hidden state"), Buffer("int16_t", "c", H, "cell state")]
+        code.reset = (f"{{\n    int32_t j;\n    for (j = 0; j < {H}; j++) {{\n"
+                      f"        {ctx.state('h')}[j] = {zp};\n        {ctx.state('c')}[j] = 0;\n    }}\n}}")
+        code.step = (f"int32_t j;\n{step}(&{ctx.sym('params0')}, in, {ctx.state('h')}, {ctx.state('c')}, "
+                     f"{ctx.sym('scratch')});\nfor (j = 0; j < {H}; j++) {{\n    out[j] = {ctx.state('h')}[j];\n}}")
+        return code
+    code.scratch += [Buffer(act_t, "h", H, "hidden state of the running direction"),
+                     Buffer("int16_t", "c", H, "cell state of the running direction")]
+    h, c = ctx.sym("h"), ctx.sym("c")
+    parts = ["int32_t j, k;"]
+    width = q.out_size
+    for d in range(ndir):
+        reverse = q.attrs["direction"] == "reverse" or d == 1
+        t = "steps - 1 - k" if reverse else "k"
+        parts.append(
+            f"/* direction {d}: {'backward, from the last step' if reverse else 'forward'} */\n"
+            f"for (j = 0; j < {H}; j++) {{\n    {h}[j] = {zp};\n    {c}[j] = 0;\n}}\n"
+            f"for (k = 0; k < steps; k++) {{\n"
+            f"    {step}(&{ctx.sym(f'params{d}')}, in + (int32_t){q.in_size} * ({t}), {h}, {c}, {ctx.sym('scratch')});\n"
+            f"    for (j = 0; j < {H}; j++) {{\n        out[(int32_t){width} * ({t}) + {d * H} + j] = {h}[j];\n    }}\n}}")
+    code.sequence = "\n".join(parts)
+    return code

@@ -1,0 +1,99 @@
+"""Integer quantization of the non-recurrent layers (TFLM FULLY_CONNECTED arithmetic).
+
+dense  arrays: weight int8 (out, in); bias int32 (int64 for 16x8) = bias - zp_in * rowsum(W)
+              (the input offset folded in); mult/shift int32 (out,) per output channel.
+       attrs:  zp_out, act_min, act_max (the fused activation's clamp), act.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ir
+from ..errors import UnsupportedError
+from ..fixedpoint import conv_multiplier_f32, quantize_multiplier, round_half_away
+from ..qmodel import QLayer
+from ..registry import quantizer
+from .common import DTYPE_RANGE, activation_qparams, quantize_array
+
+
+def _act_dtype(ctx) -> str:
+    return "int8" if ctx.scheme == "int8" else "int16"
+
+
+@quantizer("dense", "int8", "int16x8")
+def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
+    act = _act_dtype(ctx)
+    fixed = layer.fixed_quant
+    if fixed is not None:
+        in_q, out_q = fixed["input"], fixed["output"]
+        W = fixed["weight"].astype(np.int8)
+        ws = np.broadcast_to(np.asarray(fixed["weight_scale"], np.float64), (W.shape[0],))
+        per_channel = np.ndim(fixed["weight_scale"]) > 0
+        bias = np.zeros(W.shape[0], np.int64) if fixed["bias"] is None else fixed["bias"].astype(np.int64)
+        fused = fixed.get("activation", "none")
+    else:
+        in_q = ctx.in_q
+        out_q = activation_qparams(ctx.stats.range("out"), act)
+        m = np.max(np.abs(layer.weight), axis=1)
+        ws = np.where(m > 0, m / 127.0, 1.0).astype(np.float32).astype(np.float64)
+        W = np.clip(np.round(layer.weight / ws[:, None]), -127, 127).astype(np.int8)
+        per_channel = True
+        bscale = (np.float32(in_q.scale) * ws.astype(np.float32)).astype(np.float64)
+        bias = np.round(layer.bias / bscale).astype(np.int64)
+        fused = "none"
+    if in_q is None or in_q.dtype != act:
+        raise UnsupportedError(f"the input of an {ctx.scheme} dense layer must be {act}")
+    mults, shifts = [], []
+    for s in ws:
+        real = (float(in_q.scale) * float(s) / float(out_q.scale)) if per_channel else \
+            conv_multiplier_f32(in_q.scale, s, out_q.scale)
+        m, sh = quantize_multiplier(real)
+        mults.append(m)
+        shifts.append(sh)
+    qmin, qmax = DTYPE_RANGE[act]
+    act_min, act_max = qmin, qmax
+    if fused in ("relu", "relu6"):
+        act_min = max(qmin, out_q.zero_point)
+    if fused == "relu6":
+        act_max = min(qmax, out_q.zero_point + round_half_away(float(np.float32(6.0) / np.float32(out_q.scale))))
+    eff = bias - in_q.zero_point * W.astype(np.int64).sum(axis=1)
+    bdtype = np.int32 if act == "int8" else np.int64
+    if act == "int8" and np.abs(eff).max(initial=0) >= 2 ** 31:
+        raise UnsupportedError("effective dense bias does not fit int32")
+    return QLayer(layer.name, "dense", ctx.scheme, layer.input_size, layer.output_size, act, act,
+                  in_q=in_q, out_q=out_q, ir=layer,
+                  arrays={"weight": W, "bias": eff.astype(bdtype), "mult": np.array(mults, np.int32),
+                          "shift": np.array(shifts, np.int32)},
+                  attrs={"zp_out": out_q.zero_point, "act_min": act_min, "act_max": act_max, "act": act})
+
+
+@quantizer("activation", "int8", "int16x8")
+def quantize_activation_int(layer: ir.ActivationLayer, ctx) -> QLayer:
+    act = _act_dtype(ctx)
+    if (layer.fixed_quant or {}).get("fused"):
+        fn = "identity"   # the preceding FULLY_CONNECTED already clamps
+    elif layer.function == "relu":
+        fn = "relu"
+    else:
+        raise UnsupportedError(f"integer '{layer.function}' activation is not implemented yet; "
+                               f"compile this layer with --layer-scheme {layer.name}=float is not "
+                               "possible either (mixed float/int chains are not supported)")
+    zp = ctx.in_q.zero_point
+    return QLayer(layer.name, "activation", ctx.scheme, layer.size, layer.size, act, act,
+                  in_q=ctx.in_q, out_q=ctx.in_q, ir=layer,
+                  attrs={"function": fn, "low": zp if fn == "relu" else DTYPE_RANGE[act][0]})
+
+
+@quantizer("embedding", "int8", "int16x8")
+def quantize_embedding_int(layer: ir.EmbeddingLayer, ctx) -> QLayer:
+    act = _act_dtype(ctx)
+    out_q = activation_qparams(ctx.stats.range("out"), act)
+    return QLayer(layer.name, "embedding", ctx.scheme, 1, layer.output_size, "int32", act,
+                  out_q=out_q, ir=layer, arrays={"table": quantize_array(layer.table, out_q)})
+
+
+@quantizer("last_step", "int8", "int16x8")
+def quantize_last_step_int(layer: ir.LastStepLayer, ctx) -> QLayer:
+    return QLayer(layer.name, "last_step", ctx.scheme, layer.size, layer.size, ctx.in_dtype, ctx.in_dtype,
+                  causal=False, in_q=ctx.in_q, out_q=ctx.in_q, ir=layer,
+                  attrs={"reverse_width": layer.reverse_width})

@@ -1,0 +1,125 @@
+"""Integer LSTM quantization: 'int8' (TFLM 8x8->16) and 'int16x8' (16-bit activations).
+
+Parameters come from the model's own TFLite quantization (`fixed_quant`, taken as-is) or from
+calibration (PTQ). The multipliers are derived exactly as TFLM's Prepare derives them
+(docs/numerics-lstm.md); the QLayer stores, per direction d:
+  arrays  w{d} int8 (4, H, In), r{d} int8 (4, H, H) in gate order i f c o;
+          bx{d} effective input bias (4, H) = bias - zp_in * rowsum(W)  (int32; int64 for 16x8)
+          bh{d} effective recurrent bias (4, H) = -zp_h * rowsum(R)      (int32)
+  attrs   dirs[d]: in_mult/in_shift/rec_mult/rec_shift (4 each), fc/ig/h mult+shift,
+          cell_shift (log2 of the cell scale), tanh_shift, cell_clip (quantized, 0 = none)
+          zp_in, zp_h, act ('int8' | 'int16')
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import ir
+from ..errors import UnsupportedError
+from ..fixedpoint import conv_multiplier_f32, mul_multiplier, quantize_multiplier
+from ..qmodel import QLayer
+from ..registry import quantizer
+from .common import activation_qparams, power_of_two_scale
+
+GATES = ("i", "f", "c", "o")
+GATE_SCALE = 2.0 ** -12     # gate pre-activations, Q3.12
+GATE_OUT_SCALE = 2.0 ** -15  # gate outputs, Q0.15
+
+
+@quantizer("lstm", "int8", "int16x8")
+def quantize_lstm_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
+    _check_supported(layer)
+    act = "int8" if ctx.scheme == "int8" else "int16"
+    fixed = layer.fixed_quant
+    if fixed is not None:
+        in_q, h_q = fixed["input"], fixed["output"]
+        if fixed.get("output_tensor") not in (None, h_q):
+            raise UnsupportedError("the LSTM output tensor and the output state are quantized differently")
+        cell_scale = fixed["cell_scale"]
+        cell_clip = fixed.get("cell_clip", 0.0)
+        dirs_w = [{g: (fixed["weights"][g]["W"], fixed["weights"][g]["W_scale"],
+                       fixed["weights"][g]["R"], fixed["weights"][g]["R_scale"],
+                       fixed["bias"][g].astype(np.int64)) for g in GATES}]
+    else:
+        in_q = ctx.in_q
+        h_q = activation_qparams(ctx.stats.range("out"), act)
+        cell_scale = power_of_two_scale(ctx.stats.range("cell").absmax)
+        cell_clip = 0.0
+        dirs_w = [_quantize_weights(dp, in_q.scale, np.int64) for dp in layer.dirs]
+    if in_q is None or in_q.dtype != act:
+        raise UnsupportedError(f"the input of an {ctx.scheme} LSTM must be {act}")
+    arrays, attrs_dirs = {}, []
+    for d, w in enumerate(dirs_w):
+        a, attrs = _direction_params(w, in_q, h_q, cell_scale, cell_clip, act)
+        arrays.update({f"{k}{d}": v for k, v in a.items()})
+        attrs_dirs.append(attrs)
+    return QLayer(layer.name, "lstm", ctx.scheme, layer.input_size, layer.output_size, act, act,
+                  causal=layer.causal, in_q=in_q, out_q=h_q, ir=layer, arrays=arrays,
+                  attrs={"direction": layer.direction, "hidden_size": layer.hidden_size,
+                         "zp_in": in_q.zero_point, "zp_h": h_q.zero_point, "act": act,
+                         "cell_scale": cell_scale, "dirs": attrs_dirs})
+
+
+def _check_supported(layer: ir.RecurrentLayer) -> None:
+    if any(dp.peepholes for dp in layer.dirs):
+        raise UnsupportedError("peepholes are not supported by the integer LSTM (TFLM has none)")
+    if tuple(a.name for a in layer.activations_for(0)) != ("sigmoid", "tanh", "tanh") or \
+            tuple(a.name for a in layer.activations_for(layer.num_directions - 1)) != ("sigmoid", "tanh", "tanh"):
+        raise UnsupportedError("the integer LSTM needs the default activations (sigmoid, tanh, tanh)")
+    if layer.clip is not None:
+        raise UnsupportedError("ONNX 'clip' (of gate pre-activations) has no integer equivalent; "
+                               "compile with --scheme float or remove the clip")
+    for dp in layer.dirs:
+        for v in (dp.initial_h, dp.initial_c):
+            if v is not None and np.any(v != 0):
+                raise UnsupportedError("a non-zero initial state is not supported by the integer LSTM")
+
+
+def _quantize_weights(dp: ir.DirectionParams, s_in: float, bias_type):
+    out = {}
+    for g in GATES:
+        gw = dp.gates[g]
+        ws = _sym_scale(gw.W)
+        rs = _sym_scale(gw.R)
+        W = np.clip(np.round(gw.W / ws), -127, 127).astype(np.int8)
+        R = np.clip(np.round(gw.R / rs), -127, 127).astype(np.int8)
+        bias_scale = float(np.float32(s_in) * np.float32(ws))
+        b = np.round((gw.Wb.astype(np.float64) + gw.Rb) / bias_scale).astype(np.int64)
+        out[g] = (W, ws, R, rs, np.clip(b, -2 ** 31, 2 ** 31 - 1))
+    return out
+
+
+def _sym_scale(w: np.ndarray) -> float:
+    m = float(np.max(np.abs(w))) if w.size else 0.0
+    return float(np.float32(m / 127.0)) if m > 0 else 1.0
+
+
+def _direction_params(w, in_q, h_q, cell_scale, cell_clip, act):
+    Ws = np.stack([w[g][0] for g in GATES]).astype(np.int8)
+    Rs = np.stack([w[g][2] for g in GATES]).astype(np.int8)
+    bias = np.stack([w[g][4] for g in GATES]).astype(np.int64)
+    bx = bias - in_q.zero_point * Ws.astype(np.int64).sum(axis=2)
+    bh = -h_q.zero_point * Rs.astype(np.int64).sum(axis=2)
+    attrs = {"in_mult": [], "in_shift": [], "rec_mult": [], "rec_shift": []}
+    for g in GATES:
+        for side, s_act, s_w in (("in", in_q.scale, w[g][1]), ("rec", h_q.scale, w[g][3])):
+            m, s = quantize_multiplier(conv_multiplier_f32(s_act, s_w, GATE_SCALE))
+            attrs[f"{side}_mult"].append(m)
+            attrs[f"{side}_shift"].append(s)
+    power = int(round(math.log2(cell_scale)))
+    for name, real in (("fc", mul_multiplier(GATE_OUT_SCALE, cell_scale, cell_scale)),
+                       ("ig", mul_multiplier(GATE_OUT_SCALE, GATE_OUT_SCALE, cell_scale)),
+                       ("h", mul_multiplier(GATE_OUT_SCALE, GATE_OUT_SCALE, h_q.scale))):
+        attrs[f"{name}_mult"], attrs[f"{name}_shift"] = quantize_multiplier(real)
+    attrs["cell_shift"] = power
+    attrs["tanh_shift"] = 15 + power - 3
+    clip = 0
+    if cell_clip and cell_clip > 0:
+        clip = int(min(max(np.float32(cell_clip) / np.float32(cell_scale), -32768.0), 32767.0))
+    attrs["cell_clip"] = clip
+    bias_dtype = np.int32 if act == "int8" else np.int64
+    if act == "int8" and (np.abs(bx).max(initial=0) >= 2 ** 31 or np.abs(bh).max(initial=0) >= 2 ** 31):
+        raise UnsupportedError("effective LSTM bias does not fit int32")
+    return {"w": Ws, "r": Rs, "bx": bx.astype(bias_dtype), "bh": bh.astype(bias_dtype)}, attrs
