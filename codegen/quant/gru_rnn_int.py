@@ -1,0 +1,92 @@
+"""Integer GRU and simple RNN quantization ('int8', 'int16x8'), spec in docs/numerics-gru-rnn.md.
+
+Per direction d the QLayer holds
+  arrays  w{d} int8 (G, H, In), r{d} int8 (G, H, H)   gate order GRU z r h, RNN h
+          bx{d} (G, H) input-side effective bias, bh{d} (G, H) recurrent-side effective bias
+          (int32 for int8, int64 for int16x8)
+  attrs   dirs[d]: in_mult/in_shift, rec_mult/rec_shift (G each) -> Q3.12 gate terms;
+          GRU: rh (r*h -> hidden scale), rb (r*(R h) -> Q3.12), omz ((1-z)*n -> hidden),
+          zh (z*h -> hidden) multipliers; RNN: out (activation -> hidden).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ir
+from ..errors import UnsupportedError
+from ..fixedpoint import conv_multiplier_f32, mul_multiplier, quantize_multiplier
+from ..qmodel import QLayer
+from ..registry import quantizer
+from .common import activation_qparams
+
+Q312, Q015 = 2.0 ** -12, 2.0 ** -15
+
+
+def _sym(w):
+    m = float(np.max(np.abs(w))) if w.size else 0.0
+    return float(np.float32(m / 127.0)) if m > 0 else 1.0
+
+
+def _check(layer: ir.RecurrentLayer) -> str:
+    if layer.clip is not None:
+        raise UnsupportedError("ONNX 'clip' has no integer equivalent; compile with --scheme float")
+    names = {tuple(a.name for a in layer.activations_for(d)) for d in range(layer.num_directions)}
+    want = {"gru": {("sigmoid", "tanh")}, "rnn": {("tanh",), ("relu",)}}[layer.kind]
+    if len(names) != 1 or not names <= want:
+        raise UnsupportedError(f"integer {layer.kind.upper()} supports activations {sorted(want)}, got {sorted(names)}")
+    for dp in layer.dirs:
+        if dp.initial_h is not None and np.any(dp.initial_h != 0):
+            raise UnsupportedError("a non-zero initial state is not supported by integer schemes")
+    return next(iter(names))[-1]
+
+
+@quantizer("gru", "int8", "int16x8")
+@quantizer("rnn", "int8", "int16x8")
+def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
+    fn = _check(layer)
+    act = "int8" if ctx.scheme == "int8" else "int16"
+    in_q = ctx.in_q
+    if in_q is None or in_q.dtype != act:
+        raise UnsupportedError(f"the input of an {ctx.scheme} {layer.kind.upper()} must be {act}")
+    h_q = activation_qparams(ctx.stats.range("out"), act)
+    bias_t = np.int32 if act == "int8" else np.int64
+    gates = ir.GATES[layer.kind]
+    arrays, dirs = {}, []
+    for d, dp in enumerate(layer.dirs):
+        W, R, bx, bh, p = [], [], [], [], {k: [] for k in ("in_mult", "in_shift", "rec_mult", "rec_shift")}
+        for g in gates:
+            gw = dp.gates[g]
+            ws, rs = _sym(gw.W), _sym(gw.R)
+            Wq = np.clip(np.round(gw.W / ws), -127, 127).astype(np.int8)
+            Rq = np.clip(np.round(gw.R / rs), -127, 127).astype(np.int8)
+            sx = float(np.float32(in_q.scale) * np.float32(ws))
+            sh = float(np.float32(h_q.scale) * np.float32(rs))
+            split = layer.kind == "gru" and g == "h" and layer.linear_before_reset
+            b_in = gw.Wb.astype(np.float64) + (0 if split else gw.Rb)
+            b_rec = gw.Rb.astype(np.float64) if split else np.zeros_like(b_in)
+            bx.append(np.round(b_in / sx).astype(np.int64) - in_q.zero_point * Wq.astype(np.int64).sum(1))
+            bh.append(np.round(b_rec / sh).astype(np.int64) - h_q.zero_point * Rq.astype(np.int64).sum(1))
+            W.append(Wq)
+            R.append(Rq)
+            for side, s_act, s_w in (("in", in_q.scale, ws), ("rec", h_q.scale, rs)):
+                m, s = quantize_multiplier(conv_multiplier_f32(s_act, s_w, Q312))
+                p[f"{side}_mult"].append(m)
+                p[f"{side}_shift"].append(s)
+        mults = ({"rh": (Q015, h_q.scale, h_q.scale), "rb": (Q015, Q312, Q312),
+                  "omz": (Q015, Q015, h_q.scale), "zh": (Q015, h_q.scale, h_q.scale)}
+                 if layer.kind == "gru" else
+                 {"out": (Q015 if fn == "tanh" else Q312, 1.0, h_q.scale)})
+        for name, (a, b, o) in mults.items():
+            p[f"{name}_mult"], p[f"{name}_shift"] = quantize_multiplier(mul_multiplier(a, b, o))
+        for name, v in (("bx", bx), ("bh", bh)):
+            v = np.stack(v)
+            if act == "int8" and np.abs(v).max(initial=0) >= 2 ** 31:
+                raise UnsupportedError("effective bias does not fit int32")
+            arrays[f"{name}{d}"] = v.astype(bias_t)
+        arrays[f"w{d}"], arrays[f"r{d}"] = np.stack(W), np.stack(R)
+        dirs.append(p)
+    return QLayer(layer.name, layer.kind, ctx.scheme, layer.input_size, layer.output_size, act, act,
+                  causal=layer.causal, in_q=in_q, out_q=h_q, ir=layer, arrays=arrays,
+                  attrs={"direction": layer.direction, "hidden_size": layer.hidden_size, "act": act,
+                         "zp_in": in_q.zero_point, "zp_h": h_q.zero_point, "activation": fn,
+                         "linear_before_reset": bool(layer.linear_before_reset), "dirs": dirs})

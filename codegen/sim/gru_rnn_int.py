@@ -1,0 +1,69 @@
+"""Reference simulator of the integer GRU and RNN (docs/numerics-gru-rnn.md)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..fixedpoint import multiply_by_quantized_multiplier as mbqm
+from ..fixedpoint import multiply_by_quantized_multiplier_int64 as mbqm64
+from ..fixedpoint import sat16, saturate, sigmoid_s16, tanh_s16
+from ..registry import simulator
+
+
+def _fc(v, w, b, m, s, act):
+    acc = v.astype(np.int64) @ w.T.astype(np.int64) + b
+    return sat16(mbqm(acc, m, s) if act == "int8" else mbqm64(acc, m, s))
+
+
+def _gate(x, h, a, p, g, act):
+    return sat16(_fc(x, a["w"][g], a["bx"][g], p["in_mult"][g], p["in_shift"][g], act)
+                 + _fc(h, a["r"][g], a["bh"][g], p["rec_mult"][g], p["rec_shift"][g], act))
+
+
+def gru_step(x, h, a, p, zp, lbr, act):
+    lo, hi = (-128, 127) if act == "int8" else (-32768, 32767)
+    z = sigmoid_s16(_gate(x, h, a, p, 0, act))
+    r = sigmoid_s16(_gate(x, h, a, p, 1, act))
+    ax = _fc(x, a["w"][2], a["bx"][2], p["in_mult"][2], p["in_shift"][2], act)
+    if lbr:
+        b = _fc(h, a["r"][2], a["bh"][2], p["rec_mult"][2], p["rec_shift"][2], act)
+        pre_n = sat16(ax + sat16(mbqm(r * b, p["rb_mult"], p["rb_shift"])))
+    else:
+        rh = saturate(zp + mbqm(r * (h - zp), p["rh_mult"], p["rh_shift"]), lo, hi)
+        pre_n = sat16(ax + _fc(rh, a["r"][2], a["bh"][2], p["rec_mult"][2], p["rec_shift"][2], act))
+    n = tanh_s16(pre_n, 0)
+    t1 = saturate(zp + mbqm((32768 - z) * n, p["omz_mult"], p["omz_shift"]), lo, hi)
+    t2 = saturate(zp + mbqm(z * (h - zp), p["zh_mult"], p["zh_shift"]), lo, hi)
+    return saturate(zp + (t1 - zp) + (t2 - zp), lo, hi)
+
+
+def rnn_step(x, h, a, p, zp, fn, act):
+    lo, hi = (-128, 127) if act == "int8" else (-32768, 32767)
+    pre = _gate(x, h, a, p, 0, act)
+    v = tanh_s16(pre, 0) if fn == "tanh" else np.maximum(pre, 0)
+    return saturate(zp + mbqm(v, p["out_mult"], p["out_shift"]), lo, hi)
+
+
+@simulator("gru", "int8", "int16x8")
+@simulator("rnn", "int8", "int16x8")
+def simulate_gru_rnn_int(q, x, lengths, stats):
+    B, T, _ = x.shape
+    H, act, zp = q.attrs["hidden_size"], q.attrs["act"], q.attrs["zp_h"]
+    ndir = len(q.attrs["dirs"])
+    y = np.zeros((B, T, H * ndir), np.int64)
+    rows = np.arange(B)
+    for d in range(ndir):
+        reverse = q.attrs["direction"] == "reverse" or d == 1
+        a = {k: q.arrays[f"{k}{d}"].astype(np.int64) for k in ("w", "r", "bx", "bh")}
+        p = q.attrs["dirs"][d]
+        h = np.full((B, H), zp, np.int64)
+        for k in range(T):
+            valid = k < lengths
+            t = np.where(valid, (lengths - 1 - k) if reverse else k, 0)
+            xt = x[rows, t].astype(np.int64)
+            if q.kind == "gru":
+                h_new = gru_step(xt, h, a, p, zp, q.attrs["linear_before_reset"], act)
+            else:
+                h_new = rnn_step(xt, h, a, p, zp, q.attrs["activation"], act)
+            h = np.where(valid[:, None], h_new, h)
+            y[rows[valid], t[valid], d * H:(d + 1) * H] = h[valid]
+    return y
