@@ -25,7 +25,7 @@ class RnncError(Exception):
 
     def with_context(self, *, file: str | None = None, where: str | None = None) -> "RnncError":
         """Fill in file/where if not already set (outer layers know the file name)."""
-        return RnncError(self.reason, file=self.file or file, where=self.where or where)
+        return type(self)(self.reason, file=self.file or file, where=self.where or where)
 
 
 class UnsupportedError(RnncError):

@@ -213,6 +213,7 @@ def _lstm(r: _Reader, op, ins, outs, name) -> ir.RecurrentLayer:
         if W.dtype != np.int8 or R.dtype != np.int8 or b.dtype != np.int32:
             raise UnsupportedError("weights must be int8 and biases int32")
         ws, rs, bs = r.quant(ins[wi])[0], r.quant(ins[ri])[0], r.quant(ins[bi])[0]
+        _check_scales(ws, rs, bs)
         if ws.size != 1 or rs.size != 1:
             raise UnsupportedError("per-channel LSTM weights are not supported (TFLM uses per-tensor)")
         weights[g] = {"W": W.copy(), "W_scale": float(np.float32(ws[0])), "R": R.copy(), "R_scale": float(np.float32(rs[0]))}
@@ -236,6 +237,7 @@ def _fully_connected(r: _Reader, op, ins, outs, name) -> list:
     if W.dtype != np.int8 or W.ndim != 2:
         raise UnsupportedError("FC weights must be 2-D int8")
     ws = r.quant(ins[1])[0]
+    _check_scales(ws)
     if ws.size not in (1, W.shape[0]):
         raise RnncError("FC weight scales do not match the output channels")
     b = r.const(ins[2], "FC bias") if len(ins) > 2 and ins[2] >= 0 else None
@@ -255,6 +257,12 @@ def _fully_connected(r: _Reader, op, ins, outs, name) -> list:
         layers.append(ir.ActivationLayer(f"{name}_{act}", act, W.shape[0],
                                          fixed_quant={"fused": True, "input": out_q, "output": out_q}))
     return layers
+
+
+def _check_scales(*scales: np.ndarray) -> None:
+    for s in scales:
+        if s.size == 0 or not np.all(np.isfinite(s)) or np.any(s <= 0) or np.any(s > 1e6):
+            raise RnncError("a weight or bias scale is missing, not positive or not finite")
 
 
 def _options(r: _Reader, op, cls_name: str):
