@@ -43,10 +43,10 @@ def quantize_model(model: ir.Model, scheme: str, calib: np.ndarray | None = None
     if scheme not in schemes():
         raise RnncError(f"unknown scheme '{scheme}' (available: {', '.join(schemes())})")
     options = dict(options or {})
-    pre_quantized = model.fixed_input_quant is not None
-    if pre_quantized and calib is not None and scheme not in ("int8",):
-        raise RnncError(f"{model.source} is already quantized (int8); it can only be compiled "
-                        "with --scheme int8, which keeps its own quantization")
+    pre_quantized = model.fixed_input_quant is not None and scheme != "float"
+    if pre_quantized and scheme != "int8":
+        raise RnncError(f"{model.source} is already quantized (int8): compile it with --scheme int8, "
+                        "which keeps its own quantization, or --scheme float (dequantized weights)")
     float_layers = _float_qlayers(model)
     stats = [Stats() for _ in model.layers]
     if calib is not None:
@@ -86,7 +86,7 @@ def quantize_model(model: ir.Model, scheme: str, calib: np.ndarray | None = None
 def _model_input(model: ir.Model, scheme: str, stats: list[Stats]):
     if model.input_kind == "tokens":
         return "int32", None
-    if model.fixed_input_quant is not None:
+    if model.fixed_input_quant is not None and scheme != "float":
         q = model.fixed_input_quant
         return q.dtype, q
     dtype = SCHEME_ACTIVATION_DTYPE[scheme]

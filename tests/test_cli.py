@@ -74,3 +74,26 @@ def test_wrong_input_shape_and_dtype(tmp_path):
     np.save(tmp_path / "nan.npy", np.full((1, 2, 4), np.nan, np.float32))
     code, _, err = rnnc("run", out, "--input", tmp_path / "nan.npy", "--output", tmp_path / "y.npy")
     assert_clean_error(code, err, "NaN")
+
+
+def test_tflite_compile_verify_inspect(tmp_path):
+    from pathlib import Path
+    model = Path(__file__).parent / "fixtures" / "tflite" / "lstm_t20_f10_h64_dense.tflite"
+    out = tmp_path / "o"
+    code, stdout, err = rnnc("compile", model, "-o", out, "--prefix", "kws")
+    assert code == 0, err
+    code, stdout, _ = rnnc("verify", out, "--random", 4, "--steps", 20)
+    assert code == 0 and "bit-exact" in stdout
+    code, stdout, _ = rnnc("inspect", out)
+    assert code == 0 and "lstm0" in stdout and "dense1" in stdout
+    # a pre-quantized model refuses another scheme with a clear line
+    code, _, err = rnnc("compile", model, "-o", tmp_path / "p", "--scheme", "int16x8",
+                        "--calib", tmp_path / "none.npy")
+    assert_clean_error(code, err, "none.npy")
+
+
+def test_bad_prefix_is_refused(tmp_path):
+    from pathlib import Path
+    model = Path(__file__).parent / "fixtures" / "tflite" / "lstm_t8_f4_h16.tflite"
+    code, _, err = rnnc("compile", model, "-o", tmp_path / "o", "--prefix", "Bad-Name")
+    assert_clean_error(code, err, "--prefix", "bad_name")

@@ -78,3 +78,17 @@ def test_live_tflite_micro_interpreter(stem, compiled):
         interp.invoke()
         want.append(interp.get_output(0)[0].copy())
     np.testing.assert_array_equal(run_compiled(str(compiled[stem]), x), np.stack(want))
+
+
+def test_tflite_model_as_float_follows_its_integer_version(tmp_path):
+    """--scheme float on a .tflite runs the dequantized weights in float: close to TFLM."""
+    stem = "lstm_t20_f10_h64_dense"
+    qm = compile_model(str(FIXTURES / f"{stem}.tflite"), str(tmp_path / "f"), scheme="float")
+    x = np.load(FIXTURES / f"{stem}.input.npy")[:3]
+    from codegen.frontends import load_model
+    m = load_model(str(FIXTURES / f"{stem}.tflite"))
+    xf = (x.astype(np.float32) - m.fixed_input_quant.zero_point) * m.fixed_input_quant.scale
+    y = run_compiled(str(tmp_path / "f"), xf.astype(np.float32))
+    oq = m.fixed_output_quant
+    golden = (np.load(FIXTURES / f"{stem}.tflm.npy")[:3].astype(np.float32) - oq.zero_point) * oq.scale
+    assert qm.scheme == "float" and np.abs(y - golden).max() < 0.15

@@ -103,3 +103,21 @@ def test_verify_reports_first_differing_layer(tmp_path):
     res = verify_compiled(str(tmp_path), x)
     assert not res.ok
     assert "layer 'fc1' (index 2" in res.first and "step 0" in res.first and "element 0" in res.first
+
+
+@pytest.mark.parametrize("cc", ["gcc", "clang"])
+def test_every_integer_kernel_builds_clean(tmp_path, cc):
+    """LSTM, GRU (both variants), RNN and dense in int8 and int16x8, -Werror -pedantic."""
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed (make setup installs clang when run as root)")
+    from models import dense as mk_dense, model as mk_model, recurrent
+    for scheme in ("int8", "int16x8"):
+        layers = [recurrent("lstm", 4, 8, name="lstm0"), recurrent("gru", 8, 8, name="gru1"),
+                  recurrent("gru", 8, 8, lbr=True, name="gru2"), recurrent("rnn", 8, 8, "bidirectional", name="rnn3"),
+                  mk_dense(16, 3, name="dense4")]
+        m = mk_model(layers, 4)
+        calib = np.random.default_rng(0).standard_normal((4, 6, 4)).astype(np.float32)
+        out = tmp_path / scheme
+        compile_ir(m, str(out), scheme=scheme, calib=calib)
+        res = subprocess.run(["make", "-C", str(out), f"CC={cc}"], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr

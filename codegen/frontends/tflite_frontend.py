@@ -30,7 +30,11 @@ class _Reader:
     """Bounds-checked access to one subgraph of a TFLite flatbuffer."""
 
     def __init__(self, data: bytes, path: str):
-        import tflite
+        try:
+            import tflite
+        except ImportError:
+            raise RnncError("the Python package 'tflite' (flatbuffer bindings) is missing; "
+                            "run 'make setup' or pip install tflite") from None
         self.tflite = tflite
         self.data = data
         self.path = path
