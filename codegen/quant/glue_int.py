@@ -67,21 +67,45 @@ def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
                   attrs={"zp_out": out_q.zero_point, "act_min": act_min, "act_max": act_max, "act": act})
 
 
+#: Fixed output quantization of bounded activations (TFLite conventions).
+FIXED_OUT = {("sigmoid", "int8"): (1 / 256, -128), ("tanh", "int8"): (1 / 128, 0),
+             ("softmax", "int8"): (1 / 256, -128), ("sigmoid", "int16"): (2 ** -15, 0),
+             ("tanh", "int16"): (2 ** -15, 0), ("softmax", "int16"): (2 ** -15, 0)}
+SOFTMAX_TABLE = 256
+
+
 @quantizer("activation", "int8", "int16x8")
 def quantize_activation_int(layer: ir.ActivationLayer, ctx) -> QLayer:
     act = _act_dtype(ctx)
+    in_q = ctx.in_q
+    fn = layer.function
     if (layer.fixed_quant or {}).get("fused"):
         fn = "identity"   # the preceding FULLY_CONNECTED already clamps
-    elif layer.function == "relu":
-        fn = "relu"
-    else:
-        raise UnsupportedError(f"integer '{layer.function}' activation is not implemented yet; "
-                               f"compile this layer with --layer-scheme {layer.name}=float is not "
-                               "possible either (mixed float/int chains are not supported)")
-    zp = ctx.in_q.zero_point
+    attrs: dict = {"function": fn, "act": act, "in_zp": in_q.zero_point}
+    arrays = {}
+    out_q = in_q
+    if fn == "relu":
+        attrs["low"] = in_q.zero_point
+    elif fn in ("sigmoid", "tanh"):
+        scale, zp = FIXED_OUT[(fn, act)]
+        out_q = ir.QuantParams(scale, zp, act)
+        attrs["in_mult"], attrs["in_shift"] = quantize_multiplier(in_q.scale / 2.0 ** -12)
+        attrs["out_mult"], attrs["out_shift"] = quantize_multiplier(2.0 ** -15 / scale)
+        attrs["out_zp"] = zp
+    elif fn == "softmax":
+        scale, zp = FIXED_OUT[(fn, act)]
+        out_q = ir.QuantParams(scale, zp, act)
+        step = in_q.scale if act == "int8" else max(in_q.scale, 16.0 / (SOFTMAX_TABLE - 1))
+        attrs["step_mult"], attrs["step_shift"] = quantize_multiplier(in_q.scale / step)
+        attrs["out_one"] = int(round(1.0 / scale))   # 256 or 32768
+        attrs["out_zp"] = zp
+        k = np.arange(SOFTMAX_TABLE, dtype=np.float64)
+        arrays["exp_table"] = np.round(65536.0 * np.exp(-k * step)).astype(np.int32)
+    elif fn != "identity":
+        raise UnsupportedError(f"integer '{layer.function}' activation is not supported "
+                               "(relu, sigmoid, tanh and softmax are)")
     return QLayer(layer.name, "activation", ctx.scheme, layer.size, layer.size, act, act,
-                  in_q=ctx.in_q, out_q=ctx.in_q, ir=layer,
-                  attrs={"function": fn, "low": zp if fn == "relu" else DTYPE_RANGE[act][0]})
+                  in_q=in_q, out_q=out_q, ir=layer, attrs=attrs, arrays=arrays)
 
 
 @quantizer("embedding", "int8", "int16x8")

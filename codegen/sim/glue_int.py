@@ -6,6 +6,7 @@ import numpy as np
 from ..errors import RnncError
 from ..fixedpoint import multiply_by_quantized_multiplier as mbqm
 from ..fixedpoint import multiply_by_quantized_multiplier_int64 as mbqm64
+from ..fixedpoint import sat16, sigmoid_s16, tanh_s16
 from ..registry import simulator
 from .glue_float import take_last_step
 
@@ -22,9 +23,25 @@ def simulate_dense_int(q, x, lengths, stats):
 
 @simulator("activation", "int8", "int16x8")
 def simulate_activation_int(q, x, lengths, stats):
-    if q.attrs["function"] == "identity":
+    a = q.attrs
+    fn = a["function"]
+    x = x.astype(np.int64)
+    lo, hi = (-128, 127) if a["act"] == "int8" else (-32768, 32767)
+    if fn == "identity":
         return x
-    return np.maximum(x.astype(np.int64), q.attrs["low"])
+    if fn == "relu":
+        return np.maximum(x, a["low"])
+    if fn in ("sigmoid", "tanh"):
+        v = sat16(mbqm(x - a["in_zp"], a["in_mult"], a["in_shift"]))      # Q3.12
+        s = sigmoid_s16(v) if fn == "sigmoid" else tanh_s16(v, 0)          # Q0.15
+        return np.clip(a["out_zp"] + mbqm(s, a["out_mult"], a["out_shift"]), lo, hi)
+    # softmax: exp(x - max) from a table, normalised with rounded integer division
+    d = x.max(axis=-1, keepdims=True) - x                                  # >= 0, input units
+    k = np.minimum(mbqm(d, a["step_mult"], a["step_shift"]), len(q.arrays["exp_table"]) - 1)
+    e = q.arrays["exp_table"].astype(np.int64)[k]
+    total = e.sum(axis=-1, keepdims=True)
+    p = (e * a["out_one"] + total // 2) // total
+    return np.clip(p + a["out_zp"], lo, hi)
 
 
 @simulator("embedding", "int8", "int16x8")

@@ -31,6 +31,27 @@ def emit_activation_int(q, ctx) -> LayerCode:
         code = LayerCode(comment="fused into the previous layer's clamp")
         code.step = f"int32_t i;\nfor (i = 0; i < {n}; i++) {{\n    out[i] = in[i];\n}}"
         return code
+    a = q.attrs
+    sfx = "s8" if a["act"] == "int8" else "s16"
+    if a["function"] in ("sigmoid", "tanh"):
+        code = LayerCode(kernels={f"rnnc_act_lut_{sfx}", "rnnc_act_lut_s8", "rnnc_sigmoid_s16", "rnnc_tanh_s16",
+                                  "rnnc_sigmoid_table", "rnnc_requantize"},
+                         comment=f"{a['function']} through the int16 LUT")
+        code.weights = [f"static const rnnc_act_lut_params_t {ctx.sym('params')} = {{\n"
+                        f"    {int(a['function'] == 'tanh')}, {a['in_zp']}, {a['in_mult']}, {a['in_shift']},\n"
+                        f"    {a['out_mult']}, {a['out_shift']}, {a['out_zp']}\n}};"]
+        code.step = f"rnnc_act_lut_{sfx}(&{ctx.sym('params')}, in, out, {n});"
+        return code
+    if a["function"] == "softmax":
+        table = q.arrays["exp_table"]
+        code = LayerCode(kernels={f"rnnc_softmax_{sfx}", "rnnc_softmax_s8", "rnnc_requantize"},
+                         comment="softmax: exp table, rounded integer division")
+        code.weights = [ctx.array("int32_t", "exp_table", table, per_line=8),
+                        f"static const rnnc_softmax_params_t {ctx.sym('params')} = {{\n"
+                        f"    {ctx.sym('exp_table')}, {table.size}, {a['step_mult']}, {a['step_shift']}, "
+                        f"{a['out_one']}, {a['out_zp']}\n}};"]
+        code.step = f"rnnc_softmax_{sfx}(&{ctx.sym('params')}, in, out, {n});"
+        return code
     code = LayerCode(comment="relu: clamp at the zero point")
     low = q.attrs["low"]
     code.step = f"int32_t i;\nfor (i = 0; i < {n}; i++) {{\n    out[i] = in[i] > {low} ? in[i] : {low};\n}}"
