@@ -55,8 +55,7 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
     env = make_env()
     views = layer_views(qm, target, env)
     kernels = sorted(set().union(*(v.code.kernels for v in views)) | {"rnnc_common"})
-    kdir = templates_dir() / "kernels"
-    header_only = {k for k in kernels if not (kdir / f"{k}.c").is_file() and not (kdir / f"{k}.c.j2").is_file()}
+    header_only = {k for k in kernels if kernel_source(env, k, ".c") is None}
     info = dict(header_only=header_only,
         prefix=qm.name, upper=qm.name.upper(), version=__version__, qm=qm, layers=views,
         in_ctype=C_TYPES[qm.input_dtype], out_ctype=C_TYPES[qm.output_dtype],
@@ -71,16 +70,37 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
         "testbench.c": env.get_template("testbench.c.j2").render(**info),
         "Makefile": env.get_template("Makefile.j2").render(**info),
     }
-    kdir = templates_dir() / "kernels"
     for k in kernels:
         for ext in (".h", ".c"):
-            p = kdir / (k + ext)
-            if p.is_file():
-                files[f"kernels/{k}{ext}"] = p.read_text()
-            elif (kdir / (k + ext + ".j2")).is_file():   # kernels carrying generated data
-                files[f"kernels/{k}{ext}"] = env.get_template(f"kernels/{k}{ext}.j2").render(
-                    sigmoid_table=[int(v) for v in SIGMOID_TABLE_U16])
+            text = kernel_source(env, k, ext)
+            if text is not None:
+                files[f"kernels/{k}{ext}"] = text
     return files
+
+
+#: Template variables of the dtype-suffixed kernels rendered from one shared source.
+DTYPE_VARS = {
+    "s8": dict(sfx="s8", SFX="S8", act_t="int8_t", bias_t="int32_t", act_min="INT8_MIN", act_max="INT8_MAX",
+               fc="rnnc_fc_s8_s16", act_desc="int8", act_name="int8"),
+    "s16": dict(sfx="s16", SFX="S16", act_t="int16_t", bias_t="int64_t", act_min="INT16_MIN",
+                act_max="INT16_MAX", fc="rnnc_fc_s16_s16", act_desc="int16 (zero point 0, int64 FC accumulators)",
+                act_name="int16"),
+}
+
+
+def kernel_source(env, name: str, ext: str) -> str | None:
+    """A kernel file: copied as is, rendered from <name><ext>.j2 (generated data), or rendered
+    from <base><ext>.j2 shared by the _s8 and _s16 variants of the same kernel."""
+    kdir = templates_dir() / "kernels"
+    if (kdir / f"{name}{ext}").is_file():
+        return (kdir / f"{name}{ext}").read_text()
+    if (kdir / f"{name}{ext}.j2").is_file():
+        return env.get_template(f"kernels/{name}{ext}.j2").render(
+            sigmoid_table=[int(v) for v in SIGMOID_TABLE_U16])
+    base, _, sfx = name.rpartition("_")
+    if sfx in DTYPE_VARS and (kdir / f"{base}{ext}.j2").is_file():
+        return env.get_template(f"kernels/{base}{ext}.j2").render(**DTYPE_VARS[sfx])
+    return None
 
 
 def write_files(files: dict[str, str], out_dir: Path) -> None:
