@@ -6,13 +6,23 @@
  *                  roundings, half away from zero, exactly as TFLM's reference kernels.
  * rnnc_mbqm_s64(): the int64-accumulator variant of the 16x8 kernels: the multiplier is
  *                  reduced to 16 bits and applied with a single rounding.
- * All intermediate products are formed in int64, so nothing overflows; right shifts of
- * negative values are written as exact divisions (no implementation-defined shifts).
+ * All intermediate products are formed in int64, so nothing overflows. Right shifts are only
+ * applied to non-negative values (C99 leaves shifting negative values implementation-defined):
+ * rnnc_floor_shift() uses floor(x / 2^e) = ~(~x >> e) for negative x, with two's-complement
+ * bit operations. Both helpers are branch-free: with real data the sign of every value is
+ * unpredictable, and mispredicted branches cost more than the arithmetic.
  */
 #ifndef RNNC_REQUANTIZE_H
 #define RNNC_REQUANTIZE_H
 
 #include <stdint.h>
+
+/* floor(x / 2^e), i.e. an arithmetic right shift, for x > INT64_MIN and 0 <= e < 63 */
+static inline int64_t rnnc_floor_shift(int64_t x, int32_t e)
+{
+    const int64_t s = -(int64_t)(x < 0); /* 0 or all ones */
+    return ((x ^ s) >> e) ^ s;           /* x ^ s is x, or ~x = -x - 1 >= 0 */
+}
 
 /* x / 2^exponent rounded half away from zero (gemmlowp's RoundingDivideByPOT). */
 static inline int64_t rnnc_rounding_divide_by_pot(int64_t x, int32_t exponent)
@@ -20,8 +30,7 @@ static inline int64_t rnnc_rounding_divide_by_pot(int64_t x, int32_t exponent)
     const int64_t mask = ((int64_t)1 << exponent) - 1;
     const int64_t remainder = x & mask;
     const int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    /* (x - remainder) is an exact multiple of 2^exponent: dividing equals a floor shift */
-    return (x - remainder) / ((int64_t)1 << exponent) + (remainder > threshold ? 1 : 0);
+    return rnnc_floor_shift(x, exponent) + (remainder > threshold ? 1 : 0);
 }
 
 static inline int32_t rnnc_mbqm(int32_t x, int32_t multiplier, int32_t shift)
@@ -37,18 +46,21 @@ static inline int32_t rnnc_mbqm(int32_t x, int32_t multiplier, int32_t shift)
     }
     /* saturating rounding doubling high multiply: (xs * m + 2^30) / 2^31, toward zero */
     ab = xs * (int64_t)multiplier;
-    high = (ab >= 0 ? ab + ((int64_t)1 << 30) : ab + 1 - ((int64_t)1 << 30)) / ((int64_t)1 << 31);
+    {
+        /* (ab + nudge) / 2^31 truncated toward zero, nudge = 2^30 or 1 - 2^30 by the sign */
+        const int64_t neg = -(int64_t)(ab < 0);
+        const int64_t t = ab + ((int64_t)1 << 30) + (neg & (1 - ((int64_t)1 << 31)));
+        high = rnnc_floor_shift(t + (neg & (((int64_t)1 << 31) - 1)), 31);
+    }
     return (int32_t)rnnc_rounding_divide_by_pot(high, right);
 }
 
 static inline int32_t rnnc_mbqm_s64(int64_t acc, int32_t multiplier, int32_t shift)
 {
-    const int64_t reduced = multiplier < 0x7FFF0000 ? (((int64_t)multiplier + (1 << 15)) / (1 << 16)) : 0x7FFF;
+    const int64_t reduced = multiplier < 0x7FFF0000 ? (((int64_t)multiplier + (1 << 15)) >> 16) : 0x7FFF;
     const int32_t total = 15 - shift;
     const int64_t v = acc * reduced + ((int64_t)1 << (total - 1));
-    /* floor division by 2^total, as an arithmetic right shift would do */
-    const int64_t d = (int64_t)1 << total;
-    return (int32_t)(v >= 0 ? v / d : -((-v + d - 1) / d));
+    return (int32_t)rnnc_floor_shift(v, total);
 }
 
 static inline int32_t rnnc_sat(int64_t v, int32_t lo, int32_t hi)

@@ -19,7 +19,11 @@ void rnnc_sigmoid_s16(const int16_t *in, int16_t *out, int32_t n)
             const uint32_t ub = rnnc_sigmoid_table_u16[uh + 1];
             r = (ua << 9) + (a & 0x1FFu) * (ub - ua);
         }
-        r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
+        {
+            /* sigmoid(-x) = 1 - sigmoid(x): select without a branch (the sign is data) */
+            const uint32_t neg = 0u - (uint32_t)(v < 0);
+            r = ((r + (1u << 9)) & ~neg) | (((1u << 25) - r + (1u << 9) - 1u) & neg);
+        }
         out[k] = (int16_t)(r >> 10);
     }
 }

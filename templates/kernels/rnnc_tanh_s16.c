@@ -1,6 +1,7 @@
 /*
  * rnnc_tanh_s16.c - int16 tanh via the sigmoid table, tanh(x) = 2 sigmoid(2x) - 1 (portable C).
  */
+#include "rnnc_requantize.h"
 #include "rnnc_sigmoid_table.h"
 #include "rnnc_tanh_s16.h"
 
@@ -14,11 +15,9 @@ void rnnc_tanh_s16(const int16_t *in, int16_t *out, int32_t n, int32_t input_lef
         if (input_left_shift >= 0) {
             v = (int32_t)in[k] * (3 << input_left_shift);
         } else {
-            /* floor((3x + round) / 2^s): exact division of the floor-adjusted value */
+            /* floor((3x + round) / 2^s) */
             const int32_t s = -input_left_shift;
-            const int32_t t = (int32_t)in[k] * 3 + (1 << (s - 1));
-            const int32_t d = 1 << s;
-            v = t >= 0 ? t / d : -((-t + d - 1) / d);
+            v = (int32_t)rnnc_floor_shift((int32_t)in[k] * 3 + (1 << (s - 1)), s);
         }
         a = (uint32_t)(v < 0 ? -v : v);
         uh = a >> 8;
@@ -29,8 +28,11 @@ void rnnc_tanh_s16(const int16_t *in, int16_t *out, int32_t n, int32_t input_lef
             const uint32_t ub = rnnc_sigmoid_table_u16[uh + 1];
             r = (int32_t)((ua << 8) + (a & 0xFFu) * (ub - ua));
         }
-        r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
-        /* floor division by 2^8 (the reference shifts right arithmetically) */
-        out[k] = (int16_t)(r >= 0 ? r / 256 : -((-r + 255) / 256));
+        {
+            /* tanh(-x) = -tanh(x): select without a branch (the sign is data) */
+            const int32_t neg = -(int32_t)(v < 0);
+            r = ((r - (1 << 23) + (1 << 7)) & ~neg) | ((-r + (1 << 23) + (1 << 7) - 1) & neg);
+        }
+        out[k] = (int16_t)rnnc_floor_shift(r, 8);
     }
 }
