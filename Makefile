@@ -35,8 +35,8 @@ test: setup
 	$(BIN)/python -m pytest -n $(JOBS) codegen tests
 
 bench: setup
-	$(BIN)/python benchmarks/run_all.py --cflags "-O2"
-	$(BIN)/python benchmarks/run_all.py --cflags "-O3 -march=native"
+	$(BIN)/python benchmarks/run_all.py --cflags="-O2"
+	$(BIN)/python benchmarks/run_all.py --cflags="-O3 -march=native"
 
 clean:
 	rm -rf build .pytest_cache
