@@ -65,7 +65,7 @@ def _out_shape(qm: QModel, x: np.ndarray) -> tuple[int, int, int]:
 
 
 def run_compiled(out_dir: str, x: np.ndarray, *, mode: int = 0, trace: bool = False,
-                 sanitize: bool | None = None):
+                 sanitize: bool | None = None, extra_cflags: list[str] | None = None):
     """Build OUT for its target, run it on x. Returns y, or (y, per-layer outputs) if trace."""
     out = Path(out_dir)
     qm = QModel.load(out)
@@ -75,7 +75,7 @@ def run_compiled(out_dir: str, x: np.ndarray, *, mode: int = 0, trace: bool = Fa
     tgt = load_target(qm.target)
     if tgt.get("runner") != "host":
         raise RnncError(f"target '{qm.target}' has no runner on this machine yet")
-    exe = host.build_testbench(out, sanitize=sanitize, trace=trace)
+    exe = host.build_testbench(out, sanitize=sanitize, trace=trace, extra=extra_cflags)
     with tempfile.TemporaryDirectory(prefix="rnnc-run-") as tmp:
         tmp = Path(tmp)
         binio.write_input(tmp / "in.bin", x, lengths, mode)
@@ -118,10 +118,11 @@ class VerifyResult:
 FLOAT_ATOL, FLOAT_RTOL = 1e-5, 1e-4
 
 
-def verify_compiled(out_dir: str, x: np.ndarray, sanitize: bool | None = None) -> VerifyResult:
+def verify_compiled(out_dir: str, x: np.ndarray, sanitize: bool | None = None,
+                    extra_cflags: list[str] | None = None) -> VerifyResult:
     qm = QModel.load(Path(out_dir))
     x, lengths = _inputs(qm, x)
-    y_c, layers_c = run_compiled(out_dir, x, trace=True, sanitize=sanitize)
+    y_c, layers_c = run_compiled(out_dir, x, trace=True, sanitize=sanitize, extra_cflags=extra_cflags)
     y_s, layers_s = run_model(qm, x, lengths, keep=True)
     exact = qm.output_dtype != "float32"
     bad = _differs(y_c, y_s, exact)

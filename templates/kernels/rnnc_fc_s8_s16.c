@@ -39,6 +39,33 @@ static __m128i rnnc_dot4_vnni(const int8_t *w, int32_t stride, const int8_t *x, 
     return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
 }
 
+/* rnnc_mbqm() on 16 int32 lanes; arithmetic shifts are well defined for these intrinsics. */
+static __m512i rnnc_mbqm_x16(__m512i x, int32_t multiplier, int32_t shift)
+{
+    const __m512i m = _mm512_set1_epi64(multiplier);
+    const __m512i left = _mm512_set1_epi64(shift > 0 ? shift : 0);
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const __m512i lo32 = _mm512_set1_epi64(INT32_MIN), hi32 = _mm512_set1_epi64(INT32_MAX);
+    __m512i half[2], h, mask, rem, thr;
+    int32_t k;
+    for (k = 0; k < 2; k++) {
+        /* even lanes (k = 0) and odd lanes (k = 1), sign-extended to 64 bits */
+        __m512i v = k == 0 ? _mm512_srai_epi64(_mm512_slli_epi64(x, 32), 32) : _mm512_srai_epi64(x, 32);
+        v = _mm512_min_epi64(_mm512_max_epi64(_mm512_sllv_epi64(v, left), lo32), hi32);
+        /* SRDHM: trunc((ab + nudge) / 2^31) equals floor((ab + 2^30) / 2^31) for either sign */
+        half[k] = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(v, m), _mm512_set1_epi64((int64_t)1 << 30)), 31);
+    }
+    h = _mm512_mask_blend_epi32(0xAAAA, half[0], _mm512_slli_epi64(half[1], 32));
+    if (right == 0) {
+        return h;
+    }
+    mask = _mm512_set1_epi32((int32_t)(((int64_t)1 << right) - 1));
+    rem = _mm512_and_si512(h, mask);
+    thr = _mm512_add_epi32(_mm512_srai_epi32(mask, 1), _mm512_srli_epi32(h, 31));
+    h = _mm512_srav_epi32(h, _mm512_set1_epi32(right));
+    return _mm512_mask_add_epi32(h, _mm512_cmpgt_epi32_mask(rem, thr), h, _mm512_set1_epi32(1));
+}
+
 void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
                     int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
 {
@@ -47,7 +74,16 @@ void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias,
     for (i = 0; i < in_size; i++) {
         offset += 128 * (int32_t)in[i]; /* what the +128 on the weights added to every row */
     }
-    for (o = 0; o + 4 <= out_size; o += 4) {
+    for (o = 0; o + 16 <= out_size; o += 16) {
+        const int8_t *w = weight + o * in_size;
+        __m512i acc = _mm512_castsi128_si512(rnnc_dot4_vnni(w, in_size, in, in_size));
+        acc = _mm512_inserti32x4(acc, rnnc_dot4_vnni(w + 4 * in_size, in_size, in, in_size), 1);
+        acc = _mm512_inserti32x4(acc, rnnc_dot4_vnni(w + 8 * in_size, in_size, in, in_size), 2);
+        acc = _mm512_inserti32x4(acc, rnnc_dot4_vnni(w + 12 * in_size, in_size, in, in_size), 3);
+        acc = _mm512_add_epi32(_mm512_sub_epi32(acc, _mm512_set1_epi32(offset)), _mm512_loadu_si512(bias + o));
+        _mm256_storeu_si256((__m256i *)(out + o), _mm512_cvtsepi32_epi16(rnnc_mbqm_x16(acc, multiplier, shift)));
+    }
+    for (; o + 4 <= out_size; o += 4) {
         _mm_storeu_si128((__m128i *)dots, rnnc_dot4_vnni(weight + o * in_size, in_size, in, in_size));
         for (r = 0; r < 4; r++) {
             out[o + r] = (int16_t)rnnc_sat(rnnc_mbqm(bias[o + r] + dots[r] - offset, multiplier, shift),

@@ -46,12 +46,9 @@ static inline int32_t rnnc_mbqm(int32_t x, int32_t multiplier, int32_t shift)
     }
     /* saturating rounding doubling high multiply: (xs * m + 2^30) / 2^31, toward zero */
     ab = xs * (int64_t)multiplier;
-    {
-        /* (ab + nudge) / 2^31 truncated toward zero, nudge = 2^30 or 1 - 2^30 by the sign */
-        const int64_t neg = -(int64_t)(ab < 0);
-        const int64_t t = ab + ((int64_t)1 << 30) + (neg & (1 - ((int64_t)1 << 31)));
-        high = rnnc_floor_shift(t + (neg & (((int64_t)1 << 31) - 1)), 31);
-    }
+    /* trunc((ab + nudge) / 2^31) with nudge = 2^30 (ab >= 0) or 1 - 2^30 (ab < 0) equals
+       floor((ab + 2^30) / 2^31) for both signs */
+    high = rnnc_floor_shift(ab + ((int64_t)1 << 30), 31);
     return (int32_t)rnnc_rounding_divide_by_pot(high, right);
 }
 
