@@ -11,6 +11,7 @@ Output files (all deterministic: same QModel -> same bytes):
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
     """Return {relative path: file text} for the whole output folder."""
     env = make_env()
     views = layer_views(qm, target, env)
-    kernels = sorted(set().union(*(v.code.kernels for v in views)) | {"rnnc_common"})
+    kernels = sorted(_with_included_kernels(env, set().union(*(v.code.kernels for v in views)) | {"rnnc_common"}))
     header_only = {k for k in kernels if kernel_source(env, k, ".c") is None}
     info = dict(header_only=header_only,
         prefix=qm.name, upper=qm.name.upper(), version=__version__, qm=qm, layers=views,
@@ -78,13 +79,28 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
     return files
 
 
+def _with_included_kernels(env, kernels: set[str]) -> set[str]:
+    """Add every rnnc kernel header that the chosen kernels #include (transitively)."""
+    todo, seen = list(kernels), set(kernels)
+    while todo:
+        k = todo.pop()
+        for ext in (".h", ".c"):
+            for inc in re.findall(r'#include "(rnnc_[a-z0-9_]+)\.h"', kernel_source(env, k, ext) or ""):
+                if inc not in seen:
+                    seen.add(inc)
+                    todo.append(inc)
+    return seen
+
+
 #: Template variables of the dtype-suffixed kernels rendered from one shared source.
 DTYPE_VARS = {
     "s8": dict(sfx="s8", SFX="S8", act_t="int8_t", bias_t="int32_t", act_min="INT8_MIN", act_max="INT8_MAX",
-               fc="rnnc_fc_s8_s16", act_desc="int8", act_name="int8"),
+               fc="rnnc_fc_s8_s16", act_desc="int8", act_name="int8",
+               store_x16="_mm_storeu_si128((__m128i *)(hidden + k), _mm512_cvtepi32_epi8(v));"),
     "s16": dict(sfx="s16", SFX="S16", act_t="int16_t", bias_t="int64_t", act_min="INT16_MIN",
                 act_max="INT16_MAX", fc="rnnc_fc_s16_s16", act_desc="int16 (zero point 0, int64 FC accumulators)",
-                act_name="int16"),
+                act_name="int16",
+                store_x16="_mm256_storeu_si256((__m256i *)(hidden + k), _mm512_cvtepi32_epi16(v));"),
 }
 
 
