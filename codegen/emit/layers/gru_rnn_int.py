@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...registry import emitter
 from ..layercode import Buffer, LayerCode
+from ..packing import kernel_arrays
 
 KIND = {"int8": ("s8", "int8_t", "int32_t"), "int16": ("s16", "int16_t", "int64_t")}
 
@@ -42,10 +43,11 @@ def emit_gru_rnn_int(q, ctx) -> LayerCode:
                               "rnnc_sigmoid_s16", "rnnc_tanh_s16", "rnnc_sigmoid_table", "rnnc_requantize"},
                      comment=f"integer {kind.upper()} ({q.scheme}), {q.attrs['direction']}, hidden {H}")
     for d in range(ndir):
-        code.weights += [ctx.array("int8_t", f"w{d}", q.arrays[f"w{d}"]),
-                         ctx.array("int8_t", f"r{d}", q.arrays[f"r{d}"]),
-                         ctx.array(bias_t, f"bx{d}", q.arrays[f"bx{d}"], per_line=8),
-                         ctx.array(bias_t, f"bh{d}", q.arrays[f"bh{d}"], per_line=8),
+        w, r, bx, bh = kernel_arrays(q, d, suffix)
+        code.weights += [ctx.array("int8_t", f"w{d}", w),
+                         ctx.array("int8_t", f"r{d}", r),
+                         ctx.array(bias_t, f"bx{d}", bx, per_line=8),
+                         ctx.array(bias_t, f"bh{d}", bh, per_line=8),
                          _params(q, ctx, d, suffix)]
     code.scratch.append(Buffer("int16_t", "scratch", (4 if kind == "gru" else 2) * H, "gate values"))
     extra = ""
