@@ -17,6 +17,12 @@ static inline uint32_t rnnc_fc_group_u8(const int8_t *in, int32_t in_size, int32
 {
     uint32_t word = 0;
     int32_t j;
+    if (kg * 4 + 4 <= in_size) { /* a full group: four bytes, each flipped to x + 128 */
+        for (j = 0; j < 4; j++) {
+            word |= (uint32_t)((uint8_t)in[kg * 4 + j] ^ 0x80u) << (8 * j);
+        }
+        return word;
+    }
     for (j = 0; j < 4; j++) {
         const int32_t i = kg * 4 + j;
         const uint32_t q = i < in_size ? (uint32_t)((int32_t)in[i] + 128) : 0u;
@@ -88,7 +94,7 @@ void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias,
                     int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
 {
     const int32_t k4 = (in_size + 3) / 4;
-    int32_t block, kg, r, j;
+    int32_t block, kg, r;
     for (block = 0; block * 16 < out_size; block++) {
         const int32_t rows = out_size - block * 16 < 16 ? out_size - block * 16 : 16;
         const int8_t *w = weight + (int32_t)block * k4 * 64;
@@ -98,10 +104,11 @@ void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias,
         }
         for (kg = 0; kg < k4; kg++) {
             const uint32_t word = rnnc_fc_group_u8(in, in_size, kg);
+            const int32_t q0 = (int32_t)(word & 0xFFu), q1 = (int32_t)((word >> 8) & 0xFFu);
+            const int32_t q2 = (int32_t)((word >> 16) & 0xFFu), q3 = (int32_t)(word >> 24);
+            const int8_t *wg = w + kg * 64;
             for (r = 0; r < rows; r++) {
-                for (j = 0; j < 4; j++) {
-                    acc[r] += (int32_t)w[(kg * 16 + r) * 4 + j] * (int32_t)((word >> (8 * j)) & 0xFFu);
-                }
+                acc[r] += wg[4 * r] * q0 + wg[4 * r + 1] * q1 + wg[4 * r + 2] * q2 + wg[4 * r + 3] * q3;
             }
         }
         for (r = 0; r < rows; r++) {
