@@ -7,6 +7,7 @@ the same layer (errors accumulate through the chain, as they do on the device).
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def macs_per_step(q) -> int:
 def parameter_count(q) -> int:
     layer = q.ir
     if isinstance(layer, ir.RecurrentLayer):
-        return sum(a.size for _, a in ir._arrays_of(layer) if "initial" not in _)
+        return sum(a.size for name, a in ir._arrays_of(layer) if "initial" not in name)
     if isinstance(layer, ir.DenseLayer):
         return layer.weight.size + layer.bias.size
     if isinstance(layer, ir.EmbeddingLayer):
@@ -64,8 +65,7 @@ def layer_rows(qm: QModel, target: dict) -> list[dict]:
     from .emit.frame import layer_views
     rows = []
     for q, v in zip(qm.layers, layer_views(qm, target)):
-        weight_bytes = sum(int(a.nbytes) for a in q.arrays.values()) if q.scheme != "float" else \
-            4 * parameter_count(q)
+        weight_bytes = emitted_bytes(v.code.weights)
         rows.append(dict(
             layer=q.name, type=q.kind + _direction(q), sizes=f"{q.in_size}->{q.out_size}",
             scheme=q.scheme, params=parameter_count(q), weight_bytes=weight_bytes,
@@ -73,6 +73,18 @@ def layer_rows(qm: QModel, target: dict) -> list[dict]:
             scratch_bytes=sum(C_SIZES[b.ctype] * b.count for b in v.code.scratch),
             macs=macs_per_step(q), sqnr=q.report.get("sqnr_db")))
     return rows
+
+
+_ARRAY_DEF = re.compile(r"\b(float|u?int(?:8|16|32|64)_t) \w+\[(\d+)\]")
+
+
+def emitted_bytes(definitions: list[str]) -> int:
+    """Bytes of the const arrays a layer emits, as the C declares them (packing included).
+
+    >>> emitted_bytes(["static const int8_t a[10] = {0};", "static const int32_t b[3] = {0};"])
+    22
+    """
+    return sum(C_SIZES[t] * int(n) for d in definitions for t, n in _ARRAY_DEF.findall(d.split("=")[0]))
 
 
 def _direction(q) -> str:

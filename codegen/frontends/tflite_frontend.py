@@ -116,17 +116,16 @@ def load_tflite(path: str) -> ir.Model:
         data = p.read_bytes()
     except OSError as e:
         raise RnncError(f"cannot read the file ({e.strerror})", file=path) from None
-    where = None
     try:
         r = _Reader(data, path)
-        return _lower(r, path, data, lambda w: None)
+        return _lower(r, path, data)
     except RnncError as e:
         raise e.with_context(file=path) from None
     except Exception as e:  # flatbuffers raises many types on corrupt offsets
-        raise RnncError(f"corrupt or unsupported TFLite file ({type(e).__name__})", file=path, where=where) from None
+        raise RnncError(f"corrupt or unsupported TFLite file ({type(e).__name__})", file=path) from None
 
 
-def _lower(r: _Reader, path: str, data: bytes, _) -> ir.Model:
+def _lower(r: _Reader, path: str, data: bytes) -> ir.Model:
     sg = r.sg
     inputs = r.ints(sg.InputsAsNumpy, sg.InputsLength)
     outputs = r.ints(sg.OutputsAsNumpy, sg.OutputsLength)

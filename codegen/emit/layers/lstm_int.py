@@ -8,7 +8,7 @@ from ..packing import kernel_arrays
 KIND = {"int8": ("s8", "int8_t", "int32_t"), "int16": ("s16", "int16_t", "int64_t")}
 
 
-def _params(q, ctx, d: int, suffix: str, bias_t: str) -> str:
+def _params(q, ctx, d: int, suffix: str) -> str:
     a = q.attrs["dirs"][d]
     H, In = q.attrs["hidden_size"], q.in_size
 
@@ -41,7 +41,7 @@ def emit_lstm_int(q, ctx) -> LayerCode:
                          ctx.array("int8_t", f"r{d}", r),
                          ctx.array(bias_t, f"bx{d}", bx, per_line=8),
                          ctx.array(bias_t, f"bh{d}", bh, per_line=8),
-                         _params(q, ctx, d, suffix, bias_t)]
+                         _params(q, ctx, d, suffix)]
     code.scratch.append(Buffer("int16_t", "scratch", 5 * H, "gates (4H) and one recurrent term (H)"))
     zp = q.attrs["zp_h"]
     step = f"rnnc_lstm_step_{suffix}"
