@@ -44,6 +44,12 @@ def fold_symbolic(node, inputs: list):
     """Shape arithmetic on object arrays; returns the output value or raises UnsupportedError."""
     op = node.op_type
     x = inputs[0]
+    if isinstance(x, SymZeros):
+        # zeros stay zeros under shape manipulation (PyTorch slices its initial state per layer)
+        if op in ("Slice", "Gather", "Squeeze", "Unsqueeze", "Reshape", "Transpose", "Identity",
+                  "Cast", "Expand", "Concat"):
+            return SymZeros(())
+        raise UnsupportedError(f"{op} on a batch-sized zero tensor")
     if op in ("Cast", "Identity"):
         return x
     if op == "Gather":
