@@ -22,7 +22,7 @@ from .frontends import load_model
 from .qmodel import NUMPY_TYPES, QModel
 from .quantize import quantize_model
 from .simulate import check_input, default_lengths, run_model
-from .toolchain import binio, host
+from .toolchain import binio, host, qemu
 from .toolchain.targets import load_target
 
 
@@ -73,13 +73,14 @@ def run_compiled(out_dir: str, x: np.ndarray, *, mode: int = 0, trace: bool = Fa
     if mode == 1 and not qm.causal:
         raise RnncError("the step API does not exist for this model (it has non-causal layers)")
     tgt = load_target(qm.target)
-    if tgt.get("runner") != "host":
-        raise RnncError(f"target '{qm.target}' has no runner on this machine yet")
-    exe = host.build_testbench(out, sanitize=sanitize, trace=trace, extra=extra_cflags)
     with tempfile.TemporaryDirectory(prefix="rnnc-run-") as tmp:
         tmp = Path(tmp)
         binio.write_input(tmp / "in.bin", x, lengths, mode)
-        host.run_testbench(exe, tmp / "in.bin", tmp / "out.bin", tmp / "trace.bin" if trace else None)
+        if tgt.get("runner") == "qemu":
+            qemu.run_elf(qemu.build_elf(out, tgt, trace=trace, extra=extra_cflags), tgt, tmp)
+        else:
+            exe = host.build_testbench(out, sanitize=sanitize, trace=trace, extra=extra_cflags)
+            host.run_testbench(exe, tmp / "in.bin", tmp / "out.bin", tmp / "trace.bin" if trace else None)
         y = binio.read_output(tmp / "out.bin", NUMPY_TYPES[qm.output_dtype], _out_shape(qm, x))
         if not trace:
             return y

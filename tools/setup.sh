@@ -22,6 +22,10 @@ if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     apt_install python3-venv
 fi
 command -v clang >/dev/null 2>&1 || apt_install clang || true
+# Cortex-M cross compiler and the QEMU boards that emulate the cores
+if ! command -v arm-none-eabi-gcc >/dev/null 2>&1 || ! command -v qemu-system-arm >/dev/null 2>&1; then
+    apt_install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm || true
+fi
 
 if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"

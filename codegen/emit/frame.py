@@ -57,7 +57,8 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
     views = layer_views(qm, target, env)
     kernels = sorted(_with_included_kernels(env, set().union(*(v.code.kernels for v in views)) | {"rnnc_common"}))
     header_only = {k for k in kernels if kernel_source(env, k, ".c") is None}
-    info = dict(header_only=header_only,
+    info = dict(header_only=header_only, semihost=target.get("runner") == "qemu",
+                arena=int(target.get("testbench_arena", 1 << 20)),
         prefix=qm.name, upper=qm.name.upper(), version=__version__, qm=qm, layers=views,
         in_ctype=C_TYPES[qm.input_dtype], out_ctype=C_TYPES[qm.output_dtype],
         causal=qm.causal, last_step=qm.last_step, kernels=kernels,
