@@ -103,6 +103,21 @@ def cmd_inspect(a) -> int:
     return 0
 
 
+def cmd_bench(a) -> int:
+    from .qmodel import QModel
+    from .toolchain.insncount import instructions_per_step
+    from .toolchain.targets import load_target
+    qm = QModel.load(Path(a.out))
+    tgt = load_target(qm.target)
+    if tgt.get("runner") != "qemu":
+        raise RnncError(f"rnnc bench counts instructions on emulated Cortex-M targets; '{qm.target}' is "
+                        "not one (compile with --target cortex-m4 etc., or time the host with make bench)")
+    ips = instructions_per_step(Path(a.out), tgt, qm)
+    print(f"{qm.name} on {qm.target}: {ips:.0f} instructions per time step (model code only, "
+          f"counted in QEMU {tgt['qemu_machine']})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rnnc", description="Quantizing RNN-to-C compiler.")
     p.add_argument("--version", action="version", version=f"rnnc {__version__}")
@@ -140,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--steps", type=int, help="length of random sequences")
     v.add_argument("--seed", type=int, default=0)
     v.set_defaults(fn=cmd_verify)
+
+    b = sub.add_parser("bench", help="instructions per time step on an emulated core")
+    b.add_argument("out")
+    b.set_defaults(fn=cmd_bench)
 
     i = sub.add_parser("inspect", help="per-layer table")
     i.add_argument("out")

@@ -66,3 +66,36 @@ def test_float_example_on_core(tmp_path, target):
 def test_unknown_target_is_a_clear_error(tmp_path):
     with pytest.raises(RnncError, match="unknown target 'cortex-m99'.*cortex-m4"):
         compile_model(str(FIX / "lstm_t8_f4_h16.tflite"), str(tmp_path), target="cortex-m99")
+
+
+def test_relative_output_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    compile_model(str(FIX / "lstm_t8_f4_h16.tflite"), "rel_out", scheme="int8", target="cortex-m4")
+    x = np.load(FIX / "lstm_t8_f4_h16.input.npy")
+    np.testing.assert_array_equal(run_compiled("rel_out", x), np.load(FIX / "lstm_t8_f4_h16.tflm.npy"))
+
+
+def test_instruction_counts_are_deterministic_and_scale(tmp_path):
+    from codegen.qmodel import QModel
+    from codegen.toolchain.insncount import instructions_per_step
+    from codegen.toolchain.targets import load_target
+    counts = {}
+    for H in (8, 32):
+        out = tmp_path / f"h{H}"
+        m = model([recurrent("lstm", 4, H, name="lstm0")], 4)
+        calib = np.random.default_rng(0).standard_normal((4, 8, 4)).astype(np.float32)
+        qm = compile_ir(m, str(out), scheme="int8", target="cortex-m4", calib=calib)
+        first = instructions_per_step(out, load_target("cortex-m4"), qm)
+        assert first == instructions_per_step(out, load_target("cortex-m4"), QModel.load(out))
+        counts[H] = first
+    macs = {H: 4 * H * (4 + H) for H in counts}
+    assert counts[8] > macs[8] and counts[32] > counts[8] * 3  # work grows with the MACs
+
+
+def test_bench_cli(tmp_path):
+    import subprocess
+    import sys
+    out = tmp_path / "o"
+    compile_model(str(FIX / "lstm_t8_f4_h16.tflite"), str(out), scheme="int8", target="cortex-m33")
+    res = subprocess.run([sys.executable, "-m", "codegen", "bench", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0 and "instructions per time step" in res.stdout, res.stderr

@@ -36,6 +36,7 @@ def _linker_script(target: dict, build: Path) -> Path:
 
 def build_elf(out_dir: Path, target: dict, trace: bool = False, extra: list[str] | None = None) -> Path:
     cc = _tool(target.get("cc", "arm-none-eabi-gcc"))
+    out_dir = Path(out_dir).resolve()   # QEMU runs in a temporary folder
     common = targets_dir() / "cortex_m_common"
     srcs = model_sources(Path(out_dir)) + [common / "startup.c", common / "semihost.c"]
     flags = list(target["cpu_flags"]) + list(target["cflags"]) + WARNINGS + list(extra or [])
@@ -58,10 +59,11 @@ def build_elf(out_dir: Path, target: dict, trace: bool = False, extra: list[str]
     return elf
 
 
-def run_elf(elf: Path, target: dict, workdir: Path, timeout: float = 600) -> None:
+def run_elf(elf: Path, target: dict, workdir: Path, timeout: float = 600, plugin: str | None = None) -> None:
     qemu = _tool("qemu-system-arm")
     cmd = [qemu, "-M", target["qemu_machine"], "-nographic", "-monitor", "none", "-serial", "none",
            "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
+    cmd += ["-plugin", plugin] if plugin else []
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
     except subprocess.TimeoutExpired:
