@@ -6,31 +6,34 @@
  *                  roundings, half away from zero, exactly as TFLM's reference kernels.
  * rnnc_mbqm_s64(): the int64-accumulator variant of the 16x8 kernels: the multiplier is
  *                  reduced to 16 bits and applied with a single rounding.
- * All intermediate products are formed in int64, so nothing overflows. Right shifts are only
- * applied to non-negative values (C99 leaves shifting negative values implementation-defined):
- * rnnc_floor_shift() uses floor(x / 2^e) = ~(~x >> e) for negative x, with two's-complement
- * bit operations. Both helpers are branch-free: with real data the sign of every value is
- * unpredictable, and mispredicted branches cost more than the arithmetic.
+ * Products are formed in int64, so nothing overflows. Right shifts of negative values are
+ * implementation-defined in C99; rnnc requires them to be arithmetic (floor), as gcc, clang,
+ * armclang and IAR implement them and as TFLM and CMSIS-NN also assume; the check below stops
+ * the build on a compiler that does otherwise. The helpers are branch-free: with real data
+ * the sign of every value is unpredictable, and mispredicted branches cost more than the math.
  */
 #ifndef RNNC_REQUANTIZE_H
 #define RNNC_REQUANTIZE_H
 
 #include <stdint.h>
 
-/* floor(x / 2^e), i.e. an arithmetic right shift, for x > INT64_MIN and 0 <= e < 63 */
+#if (-1 >> 1) != -1
+#error "rnnc kernels need arithmetic right shifts of negative integers"
+#endif
+
+/* floor(x / 2^e): an arithmetic right shift (see above) */
 static inline int64_t rnnc_floor_shift(int64_t x, int32_t e)
 {
-    const int64_t s = -(int64_t)(x < 0); /* 0 or all ones */
-    return ((x ^ s) >> e) ^ s;           /* x ^ s is x, or ~x = -x - 1 >= 0 */
+    return x >> e;
 }
 
-/* x / 2^exponent rounded half away from zero (gemmlowp's RoundingDivideByPOT). */
-static inline int64_t rnnc_rounding_divide_by_pot(int64_t x, int32_t exponent)
+/* x / 2^exponent rounded half away from zero (gemmlowp's RoundingDivideByPOT), 0 <= exponent <= 31 */
+static inline int32_t rnnc_rounding_divide_by_pot(int32_t x, int32_t exponent)
 {
-    const int64_t mask = ((int64_t)1 << exponent) - 1;
-    const int64_t remainder = x & mask;
-    const int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return rnnc_floor_shift(x, exponent) + (remainder > threshold ? 1 : 0);
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
 static inline int32_t rnnc_mbqm(int32_t x, int32_t multiplier, int32_t shift)
@@ -49,7 +52,7 @@ static inline int32_t rnnc_mbqm(int32_t x, int32_t multiplier, int32_t shift)
     /* trunc((ab + nudge) / 2^31) with nudge = 2^30 (ab >= 0) or 1 - 2^30 (ab < 0) equals
        floor((ab + 2^30) / 2^31) for both signs */
     high = rnnc_floor_shift(ab + ((int64_t)1 << 30), 31);
-    return (int32_t)rnnc_rounding_divide_by_pot(high, right);
+    return rnnc_rounding_divide_by_pot((int32_t)high, right);
 }
 
 static inline int32_t rnnc_mbqm_s64(int64_t acc, int32_t multiplier, int32_t shift)
