@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from ...registry import emitter
 from ..layercode import Buffer, LayerCode
-from ..packing import kernel_arrays
-
-KIND = {"int8": ("s8", "int8_t", "int32_t"), "int16": ("s16", "int16_t", "int64_t")}
+from ._rnn_int_common import KIND, direction_arrays, sequence_body
 
 
 def _arr(v):
@@ -43,12 +41,7 @@ def emit_gru_rnn_int(q, ctx) -> LayerCode:
                               "rnnc_sigmoid_s16", "rnnc_tanh_s16", "rnnc_sigmoid_table", "rnnc_requantize"},
                      comment=f"integer {kind.upper()} ({q.scheme}), {q.attrs['direction']}, hidden {H}")
     for d in range(ndir):
-        w, r, bx, bh = kernel_arrays(q, d, suffix)
-        code.weights += [ctx.array("int8_t", f"w{d}", w),
-                         ctx.array("int8_t", f"r{d}", r),
-                         ctx.array(bias_t, f"bx{d}", bx, per_line=8),
-                         ctx.array(bias_t, f"bh{d}", bh, per_line=8),
-                         _params(q, ctx, d, suffix)]
+        code.weights += direction_arrays(q, ctx, d, suffix, bias_t) + [_params(q, ctx, d, suffix)]
     code.scratch.append(Buffer("int16_t", "scratch", (4 if kind == "gru" else 2) * H, "gate values"))
     extra = ""
     if kind == "gru":
@@ -63,16 +56,7 @@ def emit_gru_rnn_int(q, ctx) -> LayerCode:
                      f"for (j = 0; j < {H}; j++) {{\n    out[j] = {ctx.state('h')}[j];\n}}")
         return code
     code.scratch.append(Buffer(act_t, "h", H, "hidden state of the running direction"))
-    h = ctx.sym("h")
-    parts = ["int32_t j, k;"]
-    for d in range(ndir):
-        reverse = q.attrs["direction"] == "reverse" or d == 1
-        t = "steps - 1 - k" if reverse else "k"
-        parts.append(
-            f"/* direction {d}: {'backward, from the last step' if reverse else 'forward'} */\n"
-            f"for (j = 0; j < {H}; j++) {{\n    {h}[j] = {zp};\n}}\n"
-            f"for (k = 0; k < steps; k++) {{\n"
-            f"    {step}(&{ctx.sym(f'params{d}')}, in + (int32_t){q.in_size} * ({t}), {h}, {ctx.sym('scratch')}{extra});\n"
-            f"    for (j = 0; j < {H}; j++) {{\n        out[(int32_t){q.out_size} * ({t}) + {d * H} + j] = {h}[j];\n    }}\n}}")
-    code.sequence = "\n".join(parts)
+    code.sequence = sequence_body(
+        q, ctx, [(ctx.sym("h"), str(zp))],
+        lambda d, x: f"{step}(&{ctx.sym(f'params{d}')}, {x}, {ctx.sym('h')}, {ctx.sym('scratch')}{extra})")
     return code

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from ...registry import emitter
 from ..layercode import Buffer, LayerCode
-from ..packing import kernel_arrays
-
-KIND = {"int8": ("s8", "int8_t", "int32_t"), "int16": ("s16", "int16_t", "int64_t")}
+from ._rnn_int_common import KIND, direction_arrays, sequence_body
 
 
 def _params(q, ctx, d: int, suffix: str) -> str:
@@ -36,12 +34,7 @@ def emit_lstm_int(q, ctx) -> LayerCode:
                               "rnnc_lstm_cell_update"},
                      comment=f"integer LSTM ({q.scheme}, TFLM arithmetic), {q.attrs['direction']}, hidden {H}")
     for d in range(ndir):
-        w, r, bx, bh = kernel_arrays(q, d, suffix)
-        code.weights += [ctx.array("int8_t", f"w{d}", w),
-                         ctx.array("int8_t", f"r{d}", r),
-                         ctx.array(bias_t, f"bx{d}", bx, per_line=8),
-                         ctx.array(bias_t, f"bh{d}", bh, per_line=8),
-                         _params(q, ctx, d, suffix)]
+        code.weights += direction_arrays(q, ctx, d, suffix, bias_t) + [_params(q, ctx, d, suffix)]
     code.scratch.append(Buffer("int16_t", "scratch", 5 * H, "gates (4H) and one recurrent term (H)"))
     zp = q.attrs["zp_h"]
     step = f"rnnc_lstm_step_{suffix}"
@@ -55,16 +48,7 @@ def emit_lstm_int(q, ctx) -> LayerCode:
     code.scratch += [Buffer(act_t, "h", H, "hidden state of the running direction"),
                      Buffer("int16_t", "c", H, "cell state of the running direction")]
     h, c = ctx.sym("h"), ctx.sym("c")
-    parts = ["int32_t j, k;"]
-    width = q.out_size
-    for d in range(ndir):
-        reverse = q.attrs["direction"] == "reverse" or d == 1
-        t = "steps - 1 - k" if reverse else "k"
-        parts.append(
-            f"/* direction {d}: {'backward, from the last step' if reverse else 'forward'} */\n"
-            f"for (j = 0; j < {H}; j++) {{\n    {h}[j] = {zp};\n    {c}[j] = 0;\n}}\n"
-            f"for (k = 0; k < steps; k++) {{\n"
-            f"    {step}(&{ctx.sym(f'params{d}')}, in + (int32_t){q.in_size} * ({t}), {h}, {c}, {ctx.sym('scratch')});\n"
-            f"    for (j = 0; j < {H}; j++) {{\n        out[(int32_t){width} * ({t}) + {d * H} + j] = {h}[j];\n    }}\n}}")
-    code.sequence = "\n".join(parts)
+    code.sequence = sequence_body(
+        q, ctx, [(h, str(zp)), (c, "0")],
+        lambda d, x: f"{step}(&{ctx.sym(f'params{d}')}, {x}, {h}, {c}, {ctx.sym('scratch')})")
     return code
