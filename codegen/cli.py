@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -46,6 +47,11 @@ def cmd_compile(a) -> int:
         raise
     print(f"rnnc: compiled {a.model} -> {a.output} (prefix '{qm.name}', scheme {qm.scheme}, "
           f"target {qm.target}, {len(qm.layers)} layers)")
+    from .toolchain.targets import load_target
+    tgt = load_target(qm.target)
+    if tgt.get("runner") == "qemu" and shutil.which(tgt.get("cc", "")):
+        from .toolchain.footprint import measure
+        print("rnnc: " + measure(Path(a.output), tgt, qm.name).summary(qm.target))
     return 0
 
 
@@ -99,7 +105,11 @@ def cmd_inspect(a) -> int:
     if qm.output_q:
         io += f" (scale {qm.output_q.scale:.6g}, zero point {qm.output_q.zero_point})"
     print(io + ("; streaming step API" if qm.causal else "; whole-sequence API only"))
-    print(format_table(layer_rows(qm, load_target(qm.target))))
+    tgt = load_target(qm.target)
+    print(format_table(layer_rows(qm, tgt)))
+    if tgt.get("runner") == "qemu":
+        from .toolchain.footprint import measure
+        print(measure(Path(a.out), tgt, qm.name).summary(qm.target))
     return 0
 
 

@@ -99,3 +99,20 @@ def test_bench_cli(tmp_path):
     compile_model(str(FIX / "lstm_t8_f4_h16.tflite"), str(out), scheme="int8", target="cortex-m33")
     res = subprocess.run([sys.executable, "-m", "codegen", "bench", str(out)], capture_output=True, text=True)
     assert res.returncode == 0 and "instructions per time step" in res.stdout, res.stderr
+
+
+def test_footprint_matches_the_layer_table(tmp_path):
+    from codegen.qmodel import QModel
+    from codegen.report import layer_rows
+    from codegen.toolchain.footprint import measure
+    from codegen.toolchain.targets import load_target
+    m = model([recurrent("lstm", 6, 20, name="lstm0")], 6)
+    calib = np.random.default_rng(0).standard_normal((4, 8, 6)).astype(np.float32)
+    compile_ir(m, str(tmp_path), scheme="int8", target="cortex-m7", calib=calib, prefix="fp")
+    qm = QModel.load(tmp_path)
+    tgt = load_target("cortex-m7")
+    rows = layer_rows(qm, tgt)
+    fp = measure(tmp_path, tgt, "fp")
+    assert fp.ram == sum(r["scratch_bytes"] for r in rows)                # static scratch only
+    assert fp.sections[".rodata"] >= sum(r["weight_bytes"] for r in rows) + 512  # + sigmoid table
+    assert fp.stack_bounded and fp.stack_entry in ("fp_run", "fp_step") and 64 < fp.stack_bytes < 4096
