@@ -1,0 +1,43 @@
+/*
+ * rnnc_lstm_step_s8.c - one integer LSTM time step, int8 activations (portable C).
+ */
+#include "rnnc_fc_s8_s16.h"
+#include "rnnc_lstm_cell_update.h"
+#include "rnnc_lstm_step_s8.h"
+
+void rnnc_lstm_step_s8(const rnnc_lstm_s8_params_t *p, const int8_t *input, int8_t *hidden,
+                       int16_t *cell, int16_t *scratch)
+{
+    const int32_t h = p->hidden_size;
+    const int32_t n_in = p->input_size;
+    int16_t *gates = scratch;        /* 4h: pre-activations, then activations */
+    int16_t *rec = scratch + 4 * h;  /* h: recurrent term of one gate */
+    int32_t g, k;
+    for (g = 0; g < 4; g++) {
+        rnnc_fc_s8_s16(input, p->input_weights + g * (RNNC_FC_S8_S16_PACKED_SIZE(h, n_in)), p->input_bias + g * h, gates + g * h,
+                       n_in, h, p->input_multiplier[g], p->input_shift[g]);
+        rnnc_fc_s8_s16(hidden, p->recurrent_weights + g * (RNNC_FC_S8_S16_PACKED_SIZE(h, h)), p->recurrent_bias + g * h, rec,
+                       h, h, p->recurrent_multiplier[g], p->recurrent_shift[g]);
+        rnnc_lstm_add_gates(gates + g * h, rec, h);
+    }
+    rnnc_lstm_update_cell(gates, cell, h, p->forget_cell_multiplier, p->forget_cell_shift,
+                          p->input_gate_multiplier, p->input_gate_shift, p->cell_clip,
+                          p->tanh_input_shift, p->saturate_sums_only);
+    k = 0;
+#if RNNC_LSTM_X16
+    for (; k + 16 <= h; k += 16) {
+        const __m512i o = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(gates + 3 * h + k)));
+        const __m512i t = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(gates + 2 * h + k)));
+        __m512i v = _mm512_add_epi32(rnnc_mbqm_x16(_mm512_mullo_epi32(o, t), p->hidden_multiplier, p->hidden_shift),
+                                     _mm512_set1_epi32(p->hidden_zero_point));
+        v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(INT8_MIN)), _mm512_set1_epi32(INT8_MAX));
+        _mm_storeu_si128((__m128i *)(hidden + k), _mm512_cvtepi32_epi8(v));
+    }
+#endif
+    for (; k < h; k++) {
+        /* hidden = zp + MBQM(o * tanh(c)), saturated to int8 */
+        const int32_t v = rnnc_mbqm((int32_t)gates[3 * h + k] * gates[2 * h + k], p->hidden_multiplier,
+                                    p->hidden_shift);
+        hidden[k] = (int8_t)rnnc_sat((int64_t)p->hidden_zero_point + v, INT8_MIN, INT8_MAX);
+    }
+}

@@ -1,0 +1,29 @@
+/*
+ * rnnc_sigmoid_s16.c - int16 logistic of the LSTM/GRU gates (portable C).
+ */
+#include "rnnc_sigmoid_s16.h"
+#include "rnnc_sigmoid_table.h"
+
+void rnnc_sigmoid_s16(const int16_t *in, int16_t *out, int32_t n)
+{
+    int32_t k;
+    for (k = 0; k < n; k++) {
+        const int32_t v = (int32_t)in[k] * 3; /* Q3.12 -> table index units (1/24) << 9 */
+        const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+        const uint32_t uh = a >> 9;
+        uint32_t r;
+        if (uh >= 255u) {
+            r = 0x7FFFu << 10;
+        } else {
+            const uint32_t ua = rnnc_sigmoid_table_u16[uh];
+            const uint32_t ub = rnnc_sigmoid_table_u16[uh + 1];
+            r = (ua << 9) + (a & 0x1FFu) * (ub - ua);
+        }
+        {
+            /* sigmoid(-x) = 1 - sigmoid(x): select without a branch (the sign is data) */
+            const uint32_t neg = 0u - (uint32_t)(v < 0);
+            r = ((r + (1u << 9)) & ~neg) | (((1u << 25) - r + (1u << 9) - 1u) & neg);
+        }
+        out[k] = (int16_t)(r >> 10);
+    }
+}
