@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import ir
 from ..errors import UnsupportedError
-from ..fixedpoint import conv_multiplier_f32, quantize_multiplier, round_half_away
+from ..fixedpoint import quantize_multiplier, round_half_away
 from ..qmodel import QLayer
 from ..registry import quantizer
 from .common import DTYPE_RANGE, activation_qparams, quantize_array
@@ -28,7 +28,6 @@ def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
         in_q, out_q = fixed["input"], fixed["output"]
         W = fixed["weight"].astype(np.int8)
         ws = np.broadcast_to(np.asarray(fixed["weight_scale"], np.float64), (W.shape[0],))
-        per_channel = np.ndim(fixed["weight_scale"]) > 0
         bias = np.zeros(W.shape[0], np.int64) if fixed["bias"] is None else fixed["bias"].astype(np.int64)
         fused = fixed.get("activation", "none")
     else:
@@ -37,7 +36,6 @@ def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
         m = np.max(np.abs(layer.weight), axis=1)
         ws = np.where(m > 0, m / 127.0, 1.0).astype(np.float32).astype(np.float64)
         W = np.clip(np.round(layer.weight / ws[:, None]), -127, 127).astype(np.int8)
-        per_channel = True
         bscale = (np.float32(in_q.scale) * ws.astype(np.float32)).astype(np.float64)
         bias = np.round(layer.bias / bscale).astype(np.int64)
         fused = "none"
@@ -45,8 +43,10 @@ def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
         raise UnsupportedError(f"the input of an {ctx.scheme} dense layer must be {act}")
     mults, shifts = [], []
     for s in ws:
-        real = (float(in_q.scale) * float(s) / float(out_q.scale)) if per_channel else \
-            conv_multiplier_f32(in_q.scale, s, out_q.scale)
+        # TFLM's FULLY_CONNECTED forms s_in * s_w / s_out in double for per-tensor and
+        # per-channel weights alike (checked against the live interpreter in tests); the LSTM's
+        # gate FCs differ: they form the product in float32 (quant/lstm_int.py).
+        real = float(in_q.scale) * float(s) / float(out_q.scale)
         m, sh = quantize_multiplier(real)
         mults.append(m)
         shifts.append(sh)
