@@ -92,3 +92,33 @@ def test_tflite_model_as_float_follows_its_integer_version(tmp_path):
     oq = m.fixed_output_quant
     golden = (np.load(FIXTURES / f"{stem}.tflm.npy")[:3].astype(np.float32) - oq.zero_point) * oq.scale
     assert qm.scheme == "float" and np.abs(y - golden).max() < 0.15
+
+
+def test_live_tflm_on_a_model_where_the_multiplier_product_matters(tmp_path):
+    """On this converter-made H=256 LSTM, gate multipliers formed from a float32 product of the
+    scales differ from the interpreter's double product in some outputs; rnnc must match."""
+    try:
+        from tflite_micro.python.tflite_micro import runtime
+    except ImportError:
+        pytest.skip("tflite-micro is NOT installed: live TFLM comparison skipped")
+    from codegen.fixedpoint import conv_multiplier_f32, mul_multiplier, quantize_multiplier
+    from codegen.frontends import load_model
+    path = Path(__file__).parent.parent / "benchmarks" / "models" / "lstm_h256.tflite"
+    fq = load_model(str(path)).layers[0].fixed_quant
+    pairs = [(fq["input"].scale, fq["weights"][g]["W_scale"]) for g in "ifco"] + \
+            [(fq["output"].scale, fq["weights"][g]["R_scale"]) for g in "ifco"]
+    assert any(quantize_multiplier(conv_multiplier_f32(a, b, 2.0 ** -12)) !=
+               quantize_multiplier(mul_multiplier(a, b, 2.0 ** -12)) for a, b in pairs)  # discriminates
+    compile_model(str(path), str(tmp_path), scheme="int8")
+    qm = QModel.load(tmp_path)
+    x = np.random.default_rng(7).integers(-128, 128, (40, 32, 32)).astype(np.int8)
+    interp = runtime.Interpreter.from_file(str(path))
+    want = []
+    for row in x:
+        interp.reset()
+        interp.set_input(row[None], 0)
+        interp.invoke()
+        want.append(interp.get_output(0)[0].copy())
+    want = np.stack(want).reshape(40, 32, -1)
+    np.testing.assert_array_equal(run_model(qm, x), want)
+    np.testing.assert_array_equal(run_compiled(str(tmp_path), x[:8]), want[:8])

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import ir
 from ..errors import UnsupportedError
-from ..fixedpoint import conv_multiplier_f32, mul_multiplier, quantize_multiplier
+from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
 from ..registry import quantizer
 from .common import activation_qparams
@@ -69,7 +69,7 @@ def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
             W.append(Wq)
             R.append(Rq)
             for side, s_act, s_w in (("in", in_q.scale, ws), ("rec", h_q.scale, rs)):
-                m, s = quantize_multiplier(conv_multiplier_f32(s_act, s_w, Q312))
+                m, s = quantize_multiplier(mul_multiplier(s_act, s_w, Q312))
                 p[f"{side}_mult"].append(m)
                 p[f"{side}_shift"].append(s)
         mults = ({"rh": (Q015, h_q.scale, h_q.scale), "rb": (Q015, Q312, Q312),

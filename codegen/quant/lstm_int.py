@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import ir
 from ..errors import UnsupportedError
-from ..fixedpoint import conv_multiplier_f32, mul_multiplier, quantize_multiplier
+from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
 from ..registry import quantizer
 from .common import activation_qparams, power_of_two_scale
@@ -105,7 +105,7 @@ def _direction_params(w, in_q, h_q, cell_scale, cell_clip, act):
     attrs = {"in_mult": [], "in_shift": [], "rec_mult": [], "rec_shift": []}
     for g in GATES:
         for side, s_act, s_w in (("in", in_q.scale, w[g][1]), ("rec", h_q.scale, w[g][3])):
-            m, s = quantize_multiplier(conv_multiplier_f32(s_act, s_w, GATE_SCALE))
+            m, s = quantize_multiplier(mul_multiplier(s_act, s_w, GATE_SCALE))
             attrs[f"{side}_mult"].append(m)
             attrs[f"{side}_shift"].append(s)
     power = int(round(math.log2(cell_scale)))
