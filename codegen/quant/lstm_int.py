@@ -7,7 +7,8 @@ calibration (PTQ). The multipliers are derived exactly as TFLM's Prepare derives
           bx{d} effective input bias (4, H) = bias - zp_in * rowsum(W)  (int32; int64 for 16x8)
           bh{d} effective recurrent bias (4, H) = -zp_h * rowsum(R)      (int32)
   attrs   dirs[d]: in_mult/in_shift/rec_mult/rec_shift (4 each), fc/ig/h mult+shift,
-          cell_shift (log2 of the cell scale), tanh_shift, cell_clip (quantized, 0 = none)
+          cell_shift (log2 of the cell scale), tanh_shift, cell_clip (quantized, 0 = none),
+          w_scale/r_scale (4 each: the per-tensor weight scales, float32 values)
           zp_in, zp_h, act ('int8' | 'int16')
 """
 from __future__ import annotations
@@ -50,6 +51,9 @@ def quantize_lstm_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
         dirs_w = [_quantize_weights(dp, in_q.scale, np.int64) for dp in layer.dirs]
     if in_q is None or in_q.dtype != act:
         raise UnsupportedError(f"the input of an {ctx.scheme} LSTM must be {act}")
+    if act == "int16" and (in_q.zero_point != 0 or h_q.zero_point != 0):
+        # TFLM resets int16 state variables to 0, not to the zero point; 16x8 is symmetric
+        raise UnsupportedError("int16x8 LSTM activations must be symmetric (zero point 0)")
     arrays, attrs_dirs = {}, []
     for d, w in enumerate(dirs_w):
         a, attrs = _direction_params(w, in_q, h_q, cell_scale, cell_clip, act)
@@ -102,7 +106,9 @@ def _direction_params(w, in_q, h_q, cell_scale, cell_clip, act):
     bias = np.stack([w[g][4] for g in GATES]).astype(np.int64)
     bx = bias - in_q.zero_point * Ws.astype(np.int64).sum(axis=2)
     bh = -h_q.zero_point * Rs.astype(np.int64).sum(axis=2)
-    attrs = {"in_mult": [], "in_shift": [], "rec_mult": [], "rec_shift": []}
+    attrs = {"in_mult": [], "in_shift": [], "rec_mult": [], "rec_shift": [],
+             "w_scale": [float(np.float32(w[g][1])) for g in GATES],
+             "r_scale": [float(np.float32(w[g][3])) for g in GATES]}
     for g in GATES:
         for side, s_act, s_w in (("in", in_q.scale, w[g][1]), ("rec", h_q.scale, w[g][3])):
             m, s = quantize_multiplier(mul_multiplier(s_act, s_w, GATE_SCALE))
@@ -117,9 +123,35 @@ def _direction_params(w, in_q, h_q, cell_scale, cell_clip, act):
     attrs["tanh_shift"] = 15 + power - 3
     clip = 0
     if cell_clip and cell_clip > 0:
-        clip = int(min(max(np.float32(cell_clip) / np.float32(cell_scale), -32768.0), 32767.0))
+        # TFLM (lstm_eval_common.cc): the division and the clamp in double, then truncation
+        clip = int(min(max(float(np.float32(cell_clip)) / float(np.float32(cell_scale)), -32768.0), 32767.0))
     attrs["cell_clip"] = clip
+    if act == "int8":
+        _check_int32_requantization(Ws, bias, in_q.zero_point, attrs["in_shift"], "input")
+        _check_int32_requantization(Rs, np.zeros_like(bias), h_q.zero_point, attrs["rec_shift"], "recurrent")
+    elif max(attrs["in_shift"] + attrs["rec_shift"]) > 14:
+        raise UnsupportedError("a gate FC scale product s_x*s_W exceeds 2^2: TFLM's int64 requantization "
+                               "cannot express it (shift > 14); the weight or input scales are unusable")
+    for name in ("ig", "h"):
+        if attrs[f"{name}_shift"] > 1:
+            raise UnsupportedError(f"the {'cell' if name == 'ig' else 'hidden'} scale is at or below 2^-31: "
+                                   "TFLM's int32 requantization of the gate products would overflow")
     bias_dtype = np.int32 if act == "int8" else np.int64
     if act == "int8" and (np.abs(bx).max(initial=0) >= 2 ** 31 or np.abs(bh).max(initial=0) >= 2 ** 31):
         raise UnsupportedError("effective LSTM bias does not fit int32")
     return {"w": Ws, "r": Rs, "bx": bx.astype(bias_dtype), "bh": bh.astype(bias_dtype)}, attrs
+
+
+def _check_int32_requantization(Ws, bias, zp: int, shifts, side: str) -> None:
+    """TFLM computes an int8 gate FC as MBQM(acc, M, S) on an int32 accumulator and, for S > 0,
+    first multiplies acc by 2^S in int32. Where that product can exceed int32 for some input,
+    TFLM's result is undefined behaviour (it wraps in practice); refuse such layers, so every
+    accepted layer is computed identically by TFLM, the simulator and the generated C."""
+    dev = max(127 - zp, 128 + zp)                     # largest |x - zp| of an int8 input
+    for g, name in enumerate(GATES):
+        bound = int(np.max(np.abs(bias[g]) + dev * np.abs(Ws[g].astype(np.int64)).sum(axis=1), initial=0))
+        if bound * (1 << max(int(shifts[g]), 0)) > 2 ** 31 - 1:
+            raise UnsupportedError(
+                f"the {side} FC of gate '{name}' can overflow TFLM's int32 requantization "
+                f"(|acc| up to {bound}, left shift {shifts[g]}): the scale product s_x*s_W is too "
+                "large for int8; use --scheme int16x8 or normalise the layer input")

@@ -1,8 +1,15 @@
 """Reference simulator of the integer LSTM (TFLM arithmetic; docs/numerics-lstm.md).
 
-Numerics flavours: 'tflm' (default) saturates each FC term to int16 before the gate sum and
-the two cell-update terms separately; 'cmsis-nn' saturates only the sums (CMSIS-NN's
-arm_lstm_unidirectional_s8/s16).
+Exact integer arithmetic in int64 numpy, vectorised over the batch, written from the spec and
+independent of the C kernels.
+
+Numerics flavours (q.attrs['flavour'], default 'tflm'):
+- 'tflm': TFLite Micro's reference LSTM. Each FC term is saturated to int16 before the gate
+  sum; the two cell-update terms are saturated separately, then their sum.
+- 'cmsis-nn': CMSIS-NN's arm_lstm_unidirectional_s8/_s16. The input FC term is saturated,
+  the recurrent term is added to it unsaturated and the sum saturated once; the cell update
+  adds the unsaturated i*g term to f*c and clamps once (to +-clip when set). The two flavours
+  differ only where one of those terms saturates on its own.
 """
 from __future__ import annotations
 
@@ -13,34 +20,52 @@ from ..fixedpoint import (multiply_by_quantized_multiplier as mbqm,
                           sigmoid_s16, tanh_s16)
 from ..registry import simulator
 
+FLAVOURS = ("tflm", "cmsis-nn")
 
-def _fc(x, w, b, mult, shift, act):
+
+def wrap_int32(v):
+    """Two's-complement truncation of an int64 to int32 (C/C++ static_cast<int32_t>)."""
+    v = np.asarray(v, np.int64)
+    return ((v + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def _fc_term(x, w, b, mult, shift, act):
+    """One FC term of a gate, requantized to Q3.12 but NOT yet saturated to int16.
+
+    int16x8: TFLM's int64 MultiplyByQuantizedMultiplier returns static_cast<int32_t> of its
+    int64 result; the truncation is reproduced (it only matters when a pre-activation exceeds
+    2^19 in real terms, e.g. full-scale int16 inputs against large weight scales)."""
     acc = x.astype(np.int64) @ w.T.astype(np.int64) + b
-    return sat16(mbqm(acc, mult, shift) if act == "int8" else mbqm64(acc, mult, shift))
+    if act == "int8":
+        return mbqm(acc, mult, shift)
+    return wrap_int32(mbqm64(acc, mult, shift))
+
+
+def gate_preactivation(x, h, arrays, p, g, act, flavour="tflm"):
+    ax = sat16(_fc_term(x, arrays["w"][g], arrays["bx"][g], p["in_mult"][g], p["in_shift"][g], act))
+    ah = _fc_term(h, arrays["r"][g], arrays["bh"][g], p["rec_mult"][g], p["rec_shift"][g], act)
+    if flavour == "tflm":
+        ah = sat16(ah)
+    return sat16(ax + ah)
 
 
 def lstm_step(x, h, c, arrays, p, act, flavour="tflm"):
     """One step for a batch: x (B, In), h (B, H), c (B, H) int64 -> new (h, c)."""
-    pre = []
-    for g in range(4):
-        ax = _fc(x, arrays["w"][g], arrays["bx"][g], p["in_mult"][g], p["in_shift"][g], act)
-        ah = _fc(h, arrays["r"][g], arrays["bh"][g], p["rec_mult"][g], p["rec_shift"][g], act)
-        pre.append(sat16(ax + ah))
+    pre = [gate_preactivation(x, h, arrays, p, g, act, flavour) for g in range(4)]
     i, f, o = sigmoid_s16(pre[0]), sigmoid_s16(pre[1]), sigmoid_s16(pre[3])
     g = tanh_s16(pre[2], 0)
-    fc = mbqm(f * c, p["fc_mult"], p["fc_shift"])
+    fc = sat16(mbqm(f * c, p["fc_mult"], p["fc_shift"]))  # |f*c| < 2^15 * |c|: never saturates
     ig = mbqm(i * g, p["ig_mult"], p["ig_shift"])
-    if flavour == "cmsis-nn":
-        c_new = fc + ig
+    if flavour == "tflm":
+        c_new = sat16(fc + sat16(ig))
+        if p["cell_clip"] > 0:
+            c_new = saturate(c_new, -p["cell_clip"], p["cell_clip"])
     else:
-        c_new = sat16(sat16(fc) + sat16(ig))
-    if p["cell_clip"] > 0:
-        c_new = saturate(c_new, -p["cell_clip"], p["cell_clip"])
-    c_new = sat16(c_new)
+        c_new = fc + ig
+        c_new = saturate(c_new, -p["cell_clip"], p["cell_clip"]) if p["cell_clip"] > 0 else sat16(c_new)
     t = tanh_s16(c_new, p["tanh_shift"])
     lo, hi = (-128, 127) if act == "int8" else (-32768, 32767)
-    zp = p["zp_h"]
-    h_new = saturate(zp + mbqm(t * o, p["h_mult"], p["h_shift"]), lo, hi)
+    h_new = saturate(p["zp_h"] + mbqm(t * o, p["h_mult"], p["h_shift"]), lo, hi)
     return h_new, c_new
 
 
@@ -50,9 +75,11 @@ def simulate_lstm_int(q, x, lengths, stats):
     H = q.attrs["hidden_size"]
     act = q.attrs["act"]
     ndir = len(q.attrs["dirs"])
+    flavour = q.attrs.get("flavour", "tflm")
+    if flavour not in FLAVOURS:
+        raise ValueError(f"unknown numerics flavour '{flavour}'")
     y = np.zeros((B, T, H * ndir), np.int64)
     rows = np.arange(B)
-    flavour = q.attrs.get("flavour", "tflm")
     for d in range(ndir):
         reverse = q.attrs["direction"] == "reverse" or d == 1
         arrays = {k: q.arrays[f"{k}{d}"].astype(np.int64) for k in ("w", "r", "bx", "bh")}
