@@ -9,6 +9,8 @@ from ..errors import RnncError
 def load_model(path: str):
     """Load .onnx or .tflite into an ir.Model, or raise RnncError naming the file."""
     p = Path(path)
+    if p.is_dir():
+        raise RnncError("is a folder, not a model file", file=str(path))
     if not p.is_file():
         raise RnncError("model file not found", file=str(path))
     suffix = p.suffix.lower()

@@ -12,6 +12,18 @@ from .onnx_values import SymZeros, is_const, is_symbolic
 
 MAX_ELEMENTS = 1 << 26
 
+#: Ops folded on constants: the shape arithmetic and weight preprocessing exporters emit.
+#: Anything else (Loop, If, Scan, random ops...) is refused: folding must stay bounded in time.
+FOLDABLE = {
+    "Abs", "Add", "And", "Cast", "CastLike", "Ceil", "Concat", "ConstantOfShape", "Div", "Equal",
+    "Expand", "Flatten", "Floor", "Gather", "Greater", "GreaterOrEqual", "Identity", "Less",
+    "LessOrEqual", "Max", "Min", "Mod", "Mul", "Neg", "Not", "Or", "Range", "ReduceMax",
+    "ReduceMin", "ReduceProd", "ReduceSum", "Reshape", "Shape", "Size", "Slice", "Split",
+    "Sqrt", "Squeeze", "Sub", "Tile", "Transpose", "Unsqueeze", "Where", "Dropout", "Reciprocal",
+}
+_ELEMENTWISE = {"Add", "And", "Div", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
+                "Max", "Min", "Mod", "Mul", "Or", "Sub", "Where"}
+
 
 def attr(node, name, default=None):
     for a in node.attribute:
@@ -20,11 +32,12 @@ def attr(node, name, default=None):
     return default
 
 
-def fold_constant(node, inputs: list) -> list:
-    """Evaluate a node whose inputs are all numpy constants with onnx's reference runtime."""
-    for v in inputs:
-        if v is not None and v.size > MAX_ELEMENTS:
-            raise RnncError("constant is too large to fold")
+def fold_constant(node, inputs: list, opset: int = 17) -> list:
+    """Evaluate a node whose inputs are all numpy constants with onnx's reference runtime
+    (at the model's opset: Squeeze, Slice, Softmax... changed their signatures over time)."""
+    if node.op_type not in FOLDABLE or node.domain not in ("", "ai.onnx"):
+        raise UnsupportedError(f"{node.op_type} on constants is not supported")
+    _check_fold_size(node, inputs)
     names = [f"in{i}" if v is not None else "" for i, v in enumerate(inputs)]
     outs = [f"out{i}" for i in range(len(node.output))]
     n = helper.make_node(node.op_type, names, outs, domain=node.domain or "")
@@ -35,9 +48,49 @@ def fold_constant(node, inputs: list) -> list:
          for nm, v in zip(names, inputs) if v is not None],
         [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in outs])
     from onnx.reference import ReferenceEvaluator
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     res = ReferenceEvaluator(model).run(None, {nm: v for nm, v in zip(names, inputs) if v is not None})
     return [np.asarray(r) for r in res]
+
+
+def _check_fold_size(node, inputs: list) -> None:
+    """Refuse folds whose result would be huge (a 40-byte ConstantOfShape can ask for 2^60)."""
+    present = [v for v in inputs if v is not None]
+    if any(v.size > MAX_ELEMENTS for v in present):
+        raise RnncError("constant is too large to fold")
+    op = node.op_type
+    if op in ("ConstantOfShape", "Expand", "Tile"):
+        dims = [int(d) for d in present[-1].reshape(-1)] if len(present) > (op != "ConstantOfShape") else []
+        if op == "Tile":
+            n = present[0].size * int(np.prod([max(d, 0) for d in dims], dtype=object))
+        elif op == "Expand":
+            n = int(np.prod([max(d, 0) for d in _broadcast(present[0].shape, dims)], dtype=object))
+        else:
+            n = int(np.prod([max(d, 0) for d in dims], dtype=object))
+    elif op == "Range" and len(present) == 3:
+        start, limit, delta = (float(v.reshape(-1)[0]) for v in present)
+        n = int(abs((limit - start) / delta)) + 1 if delta != 0 and np.isfinite(limit - start) else 0
+    elif op in _ELEMENTWISE and present:
+        n = int(np.prod(_broadcast_all([v.shape for v in present]), dtype=object))
+    elif op == "Gather" and len(present) == 2:
+        data, idx = present
+        axis = int(attr(node, "axis", 0)) % max(data.ndim, 1)
+        n = idx.size * (data.size // max(data.shape[axis] if data.ndim else 1, 1))
+    else:
+        return
+    if n > MAX_ELEMENTS:
+        raise RnncError(f"{op} would create {n} elements")
+
+
+def _broadcast(a, b) -> list[int]:
+    return _broadcast_all([tuple(a), tuple(b)])
+
+
+def _broadcast_all(shapes) -> list[int]:
+    """Numpy broadcasting of shapes, taking the larger size where they differ (upper bound)."""
+    rank = max(len(s) for s in shapes)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+    return [max(int(d) for d in dims) for dims in zip(*padded)]
 
 
 def fold_symbolic(node, inputs: list):

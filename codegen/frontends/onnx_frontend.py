@@ -16,11 +16,16 @@ from onnx import numpy_helper
 from .. import ir
 from ..emit.cgen import c_identifier
 from ..errors import RnncError, UnsupportedError
+from . import onnx_ops, onnx_select  # noqa: F401  (importing registers the op handlers)
 from .onnx_fold import MAX_ELEMENTS, any_symbolic, attr, fold_constant, fold_symbolic, is_foldable
-from .onnx_ops import OPS, Lowering
-from .onnx_values import Axis, Graph, Seq, is_const, seq_shape
+from .onnx_lowering import OPS, Lowering
+from .onnx_values import Axis, Graph, Seq, seq_shape
 
 MAX_FILE_BYTES = 1 << 30
+MAX_NODES = 20_000       # exported RNN models have tens to hundreds; bounds the time spent
+MAX_WIDTH = 1 << 20      # input sizes (features, steps) beyond this are not for microcontrollers
+MIN_OPSET = 7            # LSTM/GRU/RNN took their current form in opset 7
+RNN_OPS = ("LSTM", "GRU", "RNN")
 
 
 def load_onnx(path: str) -> ir.Model:
@@ -31,27 +36,31 @@ def load_onnx(path: str) -> ir.Model:
         raise RnncError(f"not a valid ONNX file ({type(e).__name__})", file=path) from None
     where = None
     try:
-        low = Lowering(Graph(), [], path)
-        for node in model.graph.node:
-            for name in node.input:
-                low.consumers[name] = low.consumers.get(name, 0) + 1
-        for o in model.graph.output:
-            low.consumers[o.name] = low.consumers.get(o.name, 0) + 1
-        _bind_inputs(model.graph, low)
-        for node in model.graph.node:
-            where = f"node '{_safe_name(node.name) or node.op_type}' ({node.op_type})"
+        nodes = _live_nodes(model.graph)
+        low = Lowering(Graph(), [], path, opset=_opset(model))
+        _bind_inputs(model.graph, nodes, low)
+        for i, node in nodes:
+            where = describe(node, i)
             _run_node(node, low)
+        where = f"graph output '{_safe_name(model.graph.output[0].name)}'"
         m = _finish(model.graph, low, path, data)
+        where = None
         m.validate()
         return m
     except RnncError as e:
         raise e.with_context(file=path, where=where) from None
     except (ValueError, TypeError, IndexError, KeyError, AttributeError, ZeroDivisionError,
             OverflowError, MemoryError, AssertionError, RuntimeError) as e:
-        raise RnncError(f"malformed model ({type(e).__name__}: {str(e)[:120]})", file=path, where=where) from None
-    except Exception as e:  # onnx.reference and protobuf raise their own types
-        raise RnncError(f"cannot interpret the model ({type(e).__name__}: {str(e)[:120]})",
+        raise RnncError(f"malformed model ({type(e).__name__}: {_safe_name(str(e))[:120]})",
                         file=path, where=where) from None
+    except Exception as e:  # onnx.reference and protobuf raise their own types
+        raise RnncError(f"cannot interpret the model ({type(e).__name__}: {_safe_name(str(e))[:120]})",
+                        file=path, where=where) from None
+
+
+def describe(node, index: int) -> str:
+    """How messages name a node: its name from the file (sanitized), else its position."""
+    return f"node '{_safe_name(node.name) or f'#{index}'}' ({_safe_name(node.op_type)[:40]})"
 
 
 def _read(path: str) -> bytes:
@@ -69,37 +78,113 @@ def _safe_name(s: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in str(s))[:60]
 
 
-def _bind_inputs(graph, low: Lowering) -> None:
+def _opset(model) -> int:
+    versions = [int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")]
+    if not versions:
+        raise RnncError("the model imports no version of the standard ONNX operator set")
+    v, newest = versions[0], onnx.defs.onnx_opset_version()
+    if not MIN_OPSET <= v <= newest:
+        raise UnsupportedError(f"opset {v} is not supported (rnnc reads opsets {MIN_OPSET} to {newest})")
+    return v
+
+
+def _live_nodes(graph) -> list:
+    """(index, node) of the nodes the graph output depends on: dead branches (an unused Y_c,
+    training leftovers) are neither lowered nor refused."""
+    if len(graph.output) != 1:
+        names = ", ".join(_safe_name(o.name) for o in graph.output[:8])
+        raise UnsupportedError(f"the model must have exactly one output (has: {names or 'none'})")
+    if len(graph.node) > MAX_NODES:
+        raise UnsupportedError(f"the graph has {len(graph.node)} nodes (more than {MAX_NODES})")
+    needed = {graph.output[0].name}
+    live = []
+    for i in reversed(range(len(graph.node))):
+        node = graph.node[i]
+        if any(o in needed for o in node.output):
+            live.append((i, node))
+            needed.update(node.input)
+    return live[::-1]
+
+
+_TENSOR_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
+                 onnx.TensorProto.INT8, onnx.TensorProto.INT16, onnx.TensorProto.INT32,
+                 onnx.TensorProto.INT64, onnx.TensorProto.UINT8, onnx.TensorProto.UINT16,
+                 onnx.TensorProto.UINT32, onnx.TensorProto.UINT64, onnx.TensorProto.BOOL}
+
+
+def tensor_array(t, what: str) -> np.ndarray:
+    """A TensorProto as a numpy array, refusing what is unsafe or absurd before decoding it."""
+    name = f"{what} '{_safe_name(t.name)}'" if t.name else what
+    if t.data_location == onnx.TensorProto.EXTERNAL or len(t.external_data):
+        raise UnsupportedError(f"{name} keeps its data in an external file; save the model as one file")
+    if t.data_type not in _TENSOR_TYPES:
+        raise UnsupportedError(f"{name} has element type {t.data_type}, not a plain number type")
+    if any(d < 0 for d in t.dims):
+        raise RnncError(f"{name} has a negative dimension {list(t.dims)[:8]}")
+    n = int(np.prod([int(d) for d in t.dims], dtype=object)) if len(t.dims) else 1
+    if n > MAX_ELEMENTS:
+        raise RnncError(f"{name} is too large ({n} elements)")
+    return numpy_helper.to_array(t)
+
+
+def _bind_inputs(graph, nodes: list, low: Lowering) -> None:
     g = low.graph
     for init in graph.initializer:
-        n = 1
-        for d in init.dims:
-            n *= max(int(d), 0)
-        if n > MAX_ELEMENTS:
-            raise RnncError(f"initializer '{_safe_name(init.name)}' is too large ({n} elements)")
-        g.values[init.name] = numpy_helper.to_array(init)
+        g.values[init.name] = tensor_array(init, "initializer")
     inputs = [i for i in graph.input if i.name not in g.values]
     if len(inputs) != 1:
-        names = ", ".join(_safe_name(i.name) for i in inputs) or "none"
-        raise UnsupportedError(f"the model must have exactly one non-constant input (has: {names})")
+        _refuse_inputs(inputs, nodes)
     vi = inputs[0]
     tt = vi.type.tensor_type
     dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+    if any(d is not None and not 0 <= d <= MAX_WIDTH for d in dims):
+        raise RnncError(f"the input has an impossible dimension {dims[:8]}")
+    dims = [d or None for d in dims]   # 0 = unknown
     elem = tt.elem_type
     if elem in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
         if len(dims) != 2:
             raise UnsupportedError(f"token-id input must be 2-D (batch, time), got rank {len(dims)}")
         g.values[vi.name] = Seq((Axis("?0"), Axis("?1")), dtype="ids")
     elif elem in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE):
-        if len(dims) != 3 or dims[2] is None or dims[2] <= 0:
+        if len(dims) != 3 or dims[2] is None or dims[2] > MAX_WIDTH:
             raise UnsupportedError("the input must be 3-D (batch/time, time/batch, features) with a "
-                                   f"fixed feature size; it has shape {dims}")
+                                   f"fixed feature size; it has shape {dims[:8]}")
         g.values[vi.name] = Seq((Axis("?0"), Axis("?1"), Axis("F", int(dims[2]))))
         low.input_size = int(dims[2])
     else:
-        raise UnsupportedError(f"input element type {onnx.TensorProto.DataType.Name(elem)} is not supported")
+        raise UnsupportedError(f"input element type {elem} is not supported (float32, or int32/int64 ids)")
     low.input_name = vi.name
     low.input_static = dims
+
+
+def _refuse_inputs(inputs, nodes) -> None:
+    """Several graph inputs: say which RNN input they feed when that is the reason."""
+    names = {i.name for i in inputs}
+    roles = {4: "sequence_lens", 5: "initial_h", 6: "initial_c"}
+    for k, node in nodes:
+        if node.op_type not in RNN_OPS:
+            continue
+        for idx, role in roles.items():
+            if idx < len(node.input) and node.input[idx] in names:
+                hint = ("rnnc needs constant sequence_lens; pass per-row lengths at run time instead"
+                        if idx == 4 else "the generated C keeps the state itself (reset to a constant)")
+                raise UnsupportedError(f"{role} is a graph input ('{_safe_name(node.input[idx])}'); {hint}",
+                                       where=describe(node, k))
+    listed = ", ".join(_safe_name(i.name) for i in inputs[:8]) or "none"
+    raise UnsupportedError(f"the model must have exactly one non-constant input (has: {listed})")
+
+
+def _constant(node) -> np.ndarray:
+    """The value of a Constant node, in any of its numeric attribute forms."""
+    for a in node.attribute:
+        if a.name == "value":
+            return tensor_array(a.t, "constant")
+        if a.name in ("value_float", "value_int"):
+            return np.array(a.f, np.float32) if a.name == "value_float" else np.array(a.i, np.int64)
+        if a.name in ("value_floats", "value_ints"):
+            return np.array(list(a.floats), np.float32) if a.name == "value_floats" \
+                else np.array(list(a.ints), np.int64)
+    raise UnsupportedError("Constant without a numeric value")
 
 
 def _run_node(node, low: Lowering) -> None:
@@ -116,27 +201,25 @@ def _run_node(node, low: Lowering) -> None:
         inputs.append(g.values[name])
     op = node.op_type
     if op == "Constant":
-        value = attr(node, "value")
-        if value is None:
-            raise UnsupportedError("Constant without a tensor 'value'")
-        g.values[node.output[0]] = numpy_helper.to_array(value)
+        g.values[node.output[0]] = _constant(node)
         return
     if op == "Shape" and inputs and isinstance(inputs[0], Seq):
-        g.values[node.output[0]] = seq_shape(inputs[0], g.resolve)
+        shape = seq_shape(inputs[0], g.resolve)
+        g.values[node.output[0]] = shape[attr(node, "start", 0):attr(node, "end", len(shape))]
         return
     if not any(isinstance(v, Seq) for v in inputs):
         if is_foldable(inputs):
-            outs = fold_constant(node, inputs)
+            outs = fold_constant(node, inputs, low.opset)
         elif any_symbolic(inputs):
             outs = [fold_symbolic(node, inputs)]
         else:
-            raise UnsupportedError(f"{op} on these inputs cannot be folded")
+            raise UnsupportedError(f"{_safe_name(op)} on these inputs cannot be folded")
         for name, v in zip(node.output, outs):
             g.values[name] = v
         return
     handler = OPS.get(op)
     if handler is None:
-        raise UnsupportedError(f"operator {op} is not supported on the sequence path")
+        raise UnsupportedError(f"operator {_safe_name(op)} is not supported on the sequence path")
     outs = handler(low, node, inputs)
     for name, v in zip(node.output, outs):
         if name:
@@ -145,22 +228,20 @@ def _run_node(node, low: Lowering) -> None:
 
 def _finish(graph, low: Lowering, path: str, data: bytes) -> ir.Model:
     g = low.graph
-    if len(graph.output) != 1:
-        names = ", ".join(_safe_name(o.name) for o in graph.output)
-        raise UnsupportedError(f"the model must have exactly one output (has: {names})")
     out = g.values.get(graph.output[0].name)
     if not isinstance(out, Seq):
         raise UnsupportedError("the model output does not depend on the input sequence")
+    if out.dtype == "ids":
+        raise UnsupportedError("the model output is the token ids themselves")
+    low.settle(out)
     for lab in ("?0", "?1"):      # no RNN resolved the input axes: assume batch-first
         g.resolve.setdefault(lab, "B" if lab == "?0" else "T")
     labels = out.labels(g.resolve)
     # an RNN's direction axis may reach the output (Y or Y_h used directly): rnnc outputs the
     # directions concatenated in the features; metadata keeps the ONNX layout
     rest = [l for l in labels if l not in ("T", "B", "F", "D")]
-    if rest or "F" not in labels or ("T" not in labels and not out.last_step):
-        raise UnsupportedError(f"the output's axes {labels} are not (batch, time, features)")
-    if out.dtype == "ids":
-        raise UnsupportedError("the model output is the token ids themselves")
+    if rest or labels[-1] != "F" or ("T" not in labels and not out.last_step):
+        raise UnsupportedError(f"the output's axes {labels} are not (batch or time, ..., features)")
     in_axes = "".join(g.resolve.get(f"?{i}", "?")[0] for i in range(2))
     stem = c_identifier(Path(path).stem or "model", 24)
     model = ir.Model(

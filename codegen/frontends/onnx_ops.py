@@ -1,65 +1,22 @@
 """Handlers for ONNX ops applied to the sequence: glue changes axis labels, compute ops
-append IR layers. Registered by op type in OPS."""
+append IR layers. Selection ops (Gather, Slice, Concat) live in onnx_select."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from .. import ir
 from ..errors import RnncError, UnsupportedError
 from .onnx_fold import attr
+from .onnx_lowering import after_layer, op, seq_input
 from .onnx_rnn import lower_rnn
-from .onnx_values import Axis, Graph, Seq, is_const
-
-OPS: dict[str, Callable] = {}
-
-
-@dataclass
-class Lowering:
-    graph: Graph
-    layers: list
-    path: str
-    input_size: int = 0
-    tokens: bool = False
-    sequence_lens: np.ndarray | None = None
-    input_name: str = ""
-    input_static: list = field(default_factory=list)
-    consumers: dict[str, int] = field(default_factory=dict)
-
-    def new_name(self, kind: str) -> str:
-        return f"{kind}{len(self.layers)}"
-
-    def append(self, seq_in: Seq, layer) -> None:
-        if seq_in.version != len(self.layers):
-            raise UnsupportedError("the graph branches: rnnc compiles a chain of layers")
-        self.layers.append(layer)
-
-
-def op(*names):
-    def deco(fn):
-        for n in names:
-            OPS[n] = fn
-        return fn
-    return deco
-
-
-def _seq(inputs, i=0) -> Seq:
-    v = inputs[i] if i < len(inputs) else None
-    if not isinstance(v, Seq):
-        raise UnsupportedError("expected the sequence as input")
-    return v
-
-
-def _with(seq: Seq, low: Lowering, **kw) -> Seq:
-    return dataclasses.replace(seq, version=kw.pop("version", len(low.layers)), **kw)
+from .onnx_values import Axis, Seq, is_const
 
 
 @op("Identity", "Dropout", "Cast")
 def _passthrough(low, node, inputs):
-    x = _seq(inputs)
+    x = seq_input(inputs)
     if node.op_type == "Cast" and x.dtype == "float" and attr(node, "to") not in (1, 10, 11):
         raise UnsupportedError("Cast of the float sequence to a non-float type")
     return [x, None]
@@ -67,7 +24,7 @@ def _passthrough(low, node, inputs):
 
 @op("Transpose")
 def _transpose(low, node, inputs):
-    x = _seq(inputs)
+    x = seq_input(inputs)
     perm = attr(node, "perm") or list(reversed(range(len(x.axes))))
     if sorted(perm) != list(range(len(x.axes))):
         raise RnncError(f"perm {list(perm)} does not fit rank {len(x.axes)}")
@@ -82,14 +39,18 @@ def _axes_arg(node, inputs, rank):
     else:
         axes = attr(node, "axes")
         axes = list(axes) if axes is not None else None
+    if axes is not None and any(not -rank <= a < rank for a in axes):
+        raise RnncError(f"axes {axes} are out of range for rank {rank}")
     return None if axes is None else [a % rank for a in axes]
 
 
 @op("Squeeze")
 def _squeeze(low, node, inputs):
-    x = _seq(inputs)
+    x = seq_input(inputs)
     axes = _axes_arg(node, inputs, len(x.axes))
-    if axes is None:
+    if axes == []:   # onnxruntime squeezes every unit axis, numpy none
+        raise UnsupportedError("Squeeze with an empty axes list is ambiguous; give the axes")
+    if axes is None:   # the unit axes we know of (time and batch sizes are not fixed)
         axes = [i for i, a in enumerate(x.axes) if a.size == 1]
     for i in axes:
         if x.axes[i].size != 1:
@@ -99,7 +60,7 @@ def _squeeze(low, node, inputs):
 
 @op("Unsqueeze")
 def _unsqueeze(low, node, inputs):
-    x = _seq(inputs)
+    x = seq_input(inputs)
     rank = len(x.axes)
     axes = _axes_arg(node, inputs, rank + len(attr(node, "axes") or inputs[1].reshape(-1)))
     out = list(x.axes)
@@ -112,7 +73,7 @@ def _unsqueeze(low, node, inputs):
 def _reshape(low, node, inputs):
     """Accept reshapes that keep time and batch as they are and only merge or drop the
     other axes (e.g. (T, B, D, H) -> (T, B, D*H) after a bidirectional RNN)."""
-    x = _seq(inputs)
+    x = seq_input(inputs)
     res = low.graph.resolve
     labels = x.labels(res)
     if node.op_type == "Flatten":
@@ -133,6 +94,7 @@ def _reshape(low, node, inputs):
             else:
                 target.append(int(d))
     keep = [a for a in x.axes if a.size is None]  # time / batch axes
+    target = _infer_dynamic(x, target)
     kept_out = [t for t in target if isinstance(t, Axis) and t.size is None]
     if [a.label for a in keep] != [a.label for a in kept_out]:
         raise UnsupportedError(f"Reshape {labels} -> {target} would merge or reorder time and batch")
@@ -162,34 +124,62 @@ def _reshape(low, node, inputs):
     return [dataclasses.replace(x, axes=out)]
 
 
+def _infer_dynamic(x: Seq, target: list) -> list:
+    """Keras/tf2onnx write (B, 2H) as [-1, 2H]: the -1 is the one dynamic axis not placed
+    otherwise, when the fixed sizes already account for every feature value."""
+    if target.count(None) != 1:
+        return target
+    placed = {id(t) for t in target if isinstance(t, Axis)}
+    free = [a for a in x.axes if a.size is None and id(a) not in placed]
+    feat_in = int(np.prod([a.size for a in x.axes if a.size is not None]))
+    fixed = int(np.prod([t if isinstance(t, int) else t.size for t in target
+                         if t is not None and not (isinstance(t, Axis) and t.size is None)]))
+    if len(free) == 1 and fixed == feat_in:
+        return [free[0] if t is None else t for t in target]
+    return target
+
+
 @op("LSTM", "GRU", "RNN")
 def _rnn(low, node, inputs):
-    x = _seq(inputs)
-    layer, y, info = lower_rnn(node, inputs, low.graph, low.new_name(node.op_type.lower()))
-    if info["seq_lens"] is not None:
-        sl = np.asarray(info["seq_lens"], np.int64).reshape(-1)
-        if low.sequence_lens is not None and not np.array_equal(sl, low.sequence_lens):
-            raise UnsupportedError("stacked layers with different sequence_lens")
-        low.sequence_lens = sl
+    x = seq_input(inputs)
+    layer, info = lower_rnn(node, inputs, low.graph, low.new_name(node.op_type.lower()))
+    _set_sequence_lens(low, info["seq_lens"])
     low.append(x, layer)
-    y_used = low.consumers.get(node.output[0], 0) if node.output else 0
-    yh_used = low.consumers.get(node.output[1], 0) if len(node.output) > 1 and node.output[1] else 0
-    if len(node.output) > 2 and node.output[2] and low.consumers.get(node.output[2], 0):
-        raise UnsupportedError("Y_c (the final cell state) is used; rnnc outputs the hidden sequence")
-    y = _with(y, low)
-    outs = [y, None, None]
-    if yh_used:
-        if y_used:
-            raise UnsupportedError("both Y and Y_h are used: the graph branches")
-        rw = {"forward": 0, "reverse": layer.hidden_size, "bidirectional": layer.hidden_size}[layer.direction]
-        low.append(y, ir.LastStepLayer(low.new_name("last"), layer.output_size, rw))
-        outs[1] = Seq(info["yh_axes"], version=len(low.layers), last_step=True)
-    return outs
+    origin, version = low.new_origin(), len(low.layers)
+    # Y_h is the output at the last valid step; a backward direction's final state is step 0's
+    reverse_width = 0 if layer.direction == "forward" else layer.hidden_size
+    y = Seq(info["y_axes"], version=version, origin=origin)
+    y_h = Seq(info["yh_axes"], version=version, origin=origin, last_step=True,
+              pending=("last", layer.output_size, reverse_width))
+    y_c = Seq(info["yh_axes"], version=version, origin=origin, last_step=True, pending=("cell",))
+    return [y, y_h, y_c]
+
+
+def _set_sequence_lens(low, seq_lens) -> None:
+    if seq_lens is None:
+        return
+    if not np.issubdtype(seq_lens.dtype, np.integer) or seq_lens.ndim != 1:
+        raise RnncError(f"sequence_lens must be a 1-D integer tensor, got {seq_lens.dtype} {seq_lens.shape}")
+    sl = seq_lens.astype(np.int64)
+    t = _static_time(low)
+    if np.any(sl < 0) or (t is not None and np.any(sl > t)):
+        raise RnncError(f"sequence_lens {sl.tolist()[:8]} must lie in [0, {t or 'T'}]")
+    if low.sequence_lens is not None and not np.array_equal(sl, low.sequence_lens):
+        raise UnsupportedError("stacked layers with different sequence_lens")
+    low.sequence_lens = sl
+
+
+def _static_time(low) -> int | None:
+    res = low.graph.resolve
+    for i, d in enumerate(low.input_static[:2]):
+        if res.get(f"?{i}") == "T" and d:
+            return int(d)
+    return None
 
 
 @op("MatMul")
 def _matmul(low, node, inputs):
-    x, w = _seq(inputs), inputs[1]
+    x, w = seq_input(inputs), inputs[1]
     if not is_const(w) or w.ndim != 2:
         raise UnsupportedError("MatMul needs a constant 2-D weight as its second input")
     return [_dense(low, x, w.T.astype(np.float32), np.zeros(w.shape[1], np.float32))]
@@ -197,7 +187,7 @@ def _matmul(low, node, inputs):
 
 @op("Gemm")
 def _gemm(low, node, inputs):
-    x, w = _seq(inputs), inputs[1]
+    x, w = seq_input(inputs), inputs[1]
     if not is_const(w) or w.ndim != 2 or int(attr(node, "transA", 0) or 0):
         raise UnsupportedError("Gemm needs a constant 2-D B and transA=0")
     w = w if int(attr(node, "transB", 0) or 0) else w.T
@@ -205,9 +195,10 @@ def _gemm(low, node, inputs):
     c = inputs[2] if len(inputs) > 2 and inputs[2] is not None else np.zeros(w.shape[0], np.float32)
     if not is_const(c):
         raise UnsupportedError("Gemm's C must be constant")
-    bias = np.broadcast_to(np.asarray(c, np.float32).reshape(-1) if c.size == w.shape[0] else c,
-                           (w.shape[0],)) * beta
-    return [_dense(low, x, (w * alpha).astype(np.float32), bias.astype(np.float32))]
+    with np.errstate(all="ignore"):   # an absurd alpha or beta gives Inf/NaN, refused by name later
+        bias = _bias_vector(c, w.shape[0]) * np.float32(beta)
+        w = (w * alpha).astype(np.float32)
+    return [_dense(low, x, w, bias.astype(np.float32))]
 
 
 def _dense(low, x: Seq, w: np.ndarray, b: np.ndarray) -> Seq:
@@ -218,7 +209,7 @@ def _dense(low, x: Seq, w: np.ndarray, b: np.ndarray) -> Seq:
         raise UnsupportedError(f"dense layer on axes {labels}")
     layer = ir.DenseLayer(low.new_name("dense"), w, b.copy())
     low.append(x, layer)
-    return _with(x, low, axes=x.axes[:-1] + (Axis("F", w.shape[0]),), dense_index=len(low.layers) - 1)
+    return after_layer(x, low, axes=x.axes[:-1] + (Axis("F", w.shape[0]),), dense_index=len(low.layers) - 1)
 
 
 @op("Add")
@@ -227,72 +218,44 @@ def _add(low, node, inputs):
     consts = [v for v in inputs if is_const(v)]
     if len(seqs) != 1 or len(consts) != 1:
         raise UnsupportedError("Add of two sequences (residual connections) is not supported")
-    x, c = seqs[0], consts[0].astype(np.float32)
-    width = x.axes[-1].size
-    if x.dense_index is None or x.dense_index != len(low.layers) - 1 or c.size not in (1, width):
-        raise UnsupportedError("Add of a constant is supported only as the bias after MatMul")
+    x, c = seqs[0], consts[0]
+    after_dense = x.dense_index is not None and x.dense_index == len(low.layers) - 1 == x.version - 1
+    if not after_dense or x.labels(low.graph.resolve)[-1] != "F" or c.ndim > len(x.axes):
+        raise UnsupportedError("Add of a constant is supported only as the bias after MatMul/Gemm")
     layer = low.layers[x.dense_index]
-    layer.bias = (layer.bias + np.broadcast_to(c.reshape(-1), (width,))).astype(np.float32)
+    layer.bias = (layer.bias + _bias_vector(c, layer.output_size)).astype(np.float32)
     return [x]
+
+
+def _bias_vector(c: np.ndarray, width: int) -> np.ndarray:
+    """A constant that broadcasts along the feature axis only: shape (..., 1 or width), ones before."""
+    c = np.asarray(c)
+    if c.ndim and (any(d != 1 for d in c.shape[:-1]) or c.shape[-1] not in (1, width)):
+        raise UnsupportedError(f"bias of shape {c.shape} does not broadcast over {width} features only")
+    return np.broadcast_to(c.astype(np.float32).reshape(-1), (width,)).astype(np.float32)
 
 
 @op("Relu", "Sigmoid", "Tanh", "LeakyRelu", "Softmax")
 def _activation(low, node, inputs):
-    x = _seq(inputs)
+    x = seq_input(inputs)
     labels = x.labels(low.graph.resolve)
     fn = node.op_type.lower()
     if fn == "softmax":
-        axis = int(attr(node, "axis", -1)) % len(labels)
-        if labels[axis] != "F" or axis != len(labels) - 1:
-            raise UnsupportedError(f"Softmax over axis {axis} ({labels[axis]}) instead of the features")
+        _check_softmax_axis(low, node, x, labels)
     alpha = float(attr(node, "alpha", 0.01)) if fn == "leakyrelu" else None
     layer = ir.ActivationLayer(low.new_name(fn), fn, x.axes[-1].size, alpha)
     low.append(x, layer)
-    return [_with(x, low, dense_index=None)]
+    return [after_layer(x, low, dense_index=None)]
 
 
-@op("Gather")
-def _gather(low, node, inputs):
-    data, idx = inputs[0], inputs[1]
-    if is_const(data) and isinstance(idx, Seq) and idx.dtype == "ids":
-        if data.ndim != 2 or int(attr(node, "axis", 0)) != 0:
-            raise UnsupportedError("embedding Gather needs a 2-D table and axis 0")
-        if low.layers:
-            raise UnsupportedError("an embedding must be the first layer")
-        low.tokens = True
-        low.input_size = 1
-        layer = ir.EmbeddingLayer(low.new_name("embedding"), data.astype(np.float32))
-        low.append(idx, layer)
-        return [_with(idx, low, axes=idx.axes + (Axis("F", data.shape[1]),), dtype="float")]
-    x = _seq(inputs)
-    if not is_const(idx) or idx.size != 1:
-        raise UnsupportedError("Gather on the sequence needs one constant index")
-    return [_last_step(low, x, int(attr(node, "axis", 0)), int(idx.reshape(-1)[0]), keep_axis=idx.ndim > 0)]
-
-
-@op("Slice")
-def _slice(low, node, inputs):
-    x = _seq(inputs)
-    if not all(is_const(v) for v in inputs[1:3]):
-        raise UnsupportedError("Slice needs constant starts and ends")
-    starts, ends = inputs[1].reshape(-1), inputs[2].reshape(-1)
-    axes = inputs[3].reshape(-1) if len(inputs) > 3 and inputs[3] is not None else np.arange(len(starts))
-    steps = inputs[4].reshape(-1) if len(inputs) > 4 and inputs[4] is not None else np.ones(len(starts))
-    if len(starts) != 1 or int(steps[0]) != 1 or int(starts[0]) != -1 or int(ends[0]) < 2 ** 30:
-        raise UnsupportedError("Slice is supported only to take the last time step ([-1:])")
-    return [_last_step(low, x, int(axes[0]), -1, keep_axis=True)]
-
-
-def _last_step(low, x: Seq, axis: int, index: int, keep_axis: bool) -> Seq:
-    labels = x.labels(low.graph.resolve)
-    axis %= len(labels)
-    if labels[axis] != "T" and not labels[axis].startswith("?"):
-        raise UnsupportedError(f"selecting index {index} on axis {labels[axis]} (only the last time step is supported)")
-    if labels[axis].startswith("?"):
-        other = "?1" if labels[axis] == "?0" else "?0"
-        low.graph.resolve.update({labels[axis]: "T", other: "B"})
-    if index != -1:
-        raise UnsupportedError(f"selecting time step {index}; only the last step (-1) is supported")
-    low.append(x, ir.LastStepLayer(low.new_name("last"), x.axes[-1].size))
-    axes = tuple(Axis("T", 1) if i == axis else a for i, a in enumerate(x.axes) if keep_axis or i != axis)
-    return _with(x, low, axes=axes, last_step=True, dense_index=None)
+def _check_softmax_axis(low, node, x: Seq, labels) -> None:
+    """Opset 13+ normalizes over one axis (default -1); before, over the flattened axes from
+    `axis` (default 1) on: fine when those are unit axes followed by the features."""
+    rank = len(labels)
+    axis = int(attr(node, "axis", -1 if low.opset >= 13 else 1))
+    if not -rank <= axis < rank:
+        raise RnncError(f"Softmax axis {axis} is out of range for rank {rank}")
+    axis %= rank
+    units_between = all(a.size == 1 for a in x.axes[axis:-1])
+    if labels[-1] != "F" or (axis != rank - 1 and (low.opset >= 13 or not units_between)):
+        raise UnsupportedError(f"Softmax over axis {axis} ({labels[axis]}) instead of the features")

@@ -14,8 +14,8 @@ KIND = {"LSTM": "lstm", "GRU": "gru", "RNN": "rnn"}
 ACT_NAMES = {a.lower(): a for a in ir.RNN_ACTIVATIONS}
 
 
-def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLayer, Seq, dict]:
-    """Returns the IR layer, the Y sequence, and extra info for Y_h users."""
+def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLayer, dict]:
+    """Returns the IR layer and info: the axes of Y and Y_h, the constant sequence_lens."""
     op = node.op_type
     kind = KIND[op]
     x = inputs[0]
@@ -23,7 +23,7 @@ def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLaye
         raise UnsupportedError("X must be the float input sequence (not a constant)")
     W, R = _const(inputs, 1, "W"), _const(inputs, 2, "R")
     hidden = attr(node, "hidden_size")
-    direction = (attr(node, "direction", b"forward") or b"forward")
+    direction = attr(node, "direction", b"forward")
     direction = direction.decode() if isinstance(direction, bytes) else str(direction)
     if direction not in ("forward", "reverse", "bidirectional"):
         raise RnncError(f"unknown direction '{direction}'")
@@ -34,10 +34,12 @@ def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLaye
         raise RnncError(f"W and R must be 3-D, got {W.shape} and {R.shape}")
     H = int(hidden) if hidden is not None else R.shape[-1]
     In = W.shape[2]
+    if H <= 0 or In <= 0:
+        raise RnncError(f"hidden_size {H} and input size {In} must be positive")
     if W.shape != (ndir, G * H, In) or R.shape != (ndir, G * H, H):
         raise RnncError(f"W {W.shape} / R {R.shape} do not match hidden_size={H}, "
                         f"{ndir} direction(s), {G} gates")
-    if op == "LSTM" and int(attr(node, "input_forget", 0) or 0) != 0:
+    if op == "LSTM" and _flag(node, "input_forget"):
         raise UnsupportedError("input_forget=1 (coupled input and forget gates) is not supported")
     layout = int(attr(node, "layout", 0) or 0)
     if layout not in (0, 1):
@@ -75,7 +77,7 @@ def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLaye
     layer = ir.RecurrentLayer(
         name=name, kind=kind, input_size=In, hidden_size=H, direction=direction, dirs=dirs,
         activations=_activations(node, kind, ndir), clip=float(clip) if clip is not None else None,
-        linear_before_reset=bool(attr(node, "linear_before_reset", 0) or 0) if op == "GRU" else False)
+        linear_before_reset=_flag(node, "linear_before_reset") if op == "GRU" else False)
     if op != "GRU" and attr(node, "linear_before_reset") not in (None, 0):
         raise RnncError("linear_before_reset only exists for GRU")
     t_axis = x.axes[x.find("T", g.resolve)]
@@ -83,7 +85,14 @@ def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLaye
     d_axis, h_axis = Axis("D", ndir), Axis("F", H)
     y_axes = (t_axis, d_axis, b_axis, h_axis) if layout == 0 else (b_axis, t_axis, d_axis, h_axis)
     yh_axes = (d_axis, b_axis, h_axis) if layout == 0 else (b_axis, d_axis, h_axis)
-    return layer, Seq(y_axes), {"seq_lens": seq_lens, "yh_axes": yh_axes}
+    return layer, {"seq_lens": seq_lens, "y_axes": y_axes, "yh_axes": yh_axes}
+
+
+def _flag(node, name: str) -> bool:
+    v = attr(node, name, 0)
+    if v not in (0, 1):
+        raise RnncError(f"{name} must be 0 or 1, got {str(v)[:20]}")
+    return bool(v)
 
 
 def _unify_input(x: Seq, layout: int, g: Graph) -> None:
@@ -137,8 +146,12 @@ def _initial(inputs, i, what, ndir, H, layout):
     return v[:, 0, :]
 
 
-_ALPHA_DEFAULTS = {"leakyrelu": (0.01, None), "thresholdedrelu": (1.0, None), "scaledtanh": (1.0, 1.0),
-                   "hardsigmoid": (0.2, 0.5), "elu": (1.0, None), "affine": (1.0, 0.0)}
+REQUIRED = object()
+#: (alpha, beta) of each parametrized activation: the default, REQUIRED where the model must
+#: give it (the ONNX spec's defaults for Affine and ThresholdedRelu are not onnxruntime's, and
+#: ScaledTanh has none: guessing would silently change the model), None where it takes none.
+_PARAMS = {"leakyrelu": (0.01, None), "hardsigmoid": (0.2, 0.5), "elu": (1.0, None),
+           "affine": (REQUIRED, 0.0), "thresholdedrelu": (REQUIRED, None), "scaledtanh": (REQUIRED, REQUIRED)}
 
 
 def _activations(node, kind, ndir) -> tuple[ir.ActivationSpec, ...]:
@@ -147,12 +160,12 @@ def _activations(node, kind, ndir) -> tuple[ir.ActivationSpec, ...]:
         return tuple(ir.ActivationSpec(a) for a in ir.DEFAULT_ACTIVATIONS[kind] * ndir)
     names = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
     per_dir = len(ir.DEFAULT_ACTIVATIONS[kind])
-    if len(names) == per_dir and ndir == 2:
-        names = names * 2
-    if len(names) != per_dir * ndir:
-        raise RnncError(f"{len(names)} activations given, {kind.upper()} needs {per_dir * ndir}")
     alphas = list(attr(node, "activation_alpha") or [])
     betas = list(attr(node, "activation_beta") or [])
+    if len(names) == per_dir and ndir == 2:   # one set given for both directions
+        names, alphas, betas = names * 2, alphas * 2, betas * 2
+    if len(names) != per_dir * ndir:
+        raise RnncError(f"{len(names)} activations given, {kind.upper()} needs {per_dir * ndir}")
     specs = []
     ai = bi = 0
     for n in names:
@@ -160,13 +173,21 @@ def _activations(node, kind, ndir) -> tuple[ir.ActivationSpec, ...]:
         if key not in ACT_NAMES:
             raise UnsupportedError(f"activation '{n[:40]}' is not supported "
                                    f"(supported: {', '.join(ir.RNN_ACTIVATIONS)})")
-        da, db = _ALPHA_DEFAULTS.get(key, (None, None))
-        a = b = None
-        if da is not None:
-            a = float(alphas[ai]) if ai < len(alphas) else da
-            ai += 1
-        if db is not None:
-            b = float(betas[bi]) if bi < len(betas) else db
-            bi += 1
+        da, db = _PARAMS.get(key, (None, None))
+        a = _param(n, "activation_alpha", alphas, ai, da)
+        b = _param(n, "activation_beta", betas, bi, db)
+        ai, bi = ai + (da is not None), bi + (db is not None)
         specs.append(ir.ActivationSpec(key, a, b))
     return tuple(specs)
+
+
+def _param(fn: str, what: str, values: list, i: int, default):
+    """The i-th value of activation_alpha/beta (consumed in order by the functions using one)."""
+    if default is None:
+        return None
+    if i < len(values):
+        return float(values[i])
+    if default is REQUIRED:
+        raise UnsupportedError(f"activation '{fn[:40]}' needs an explicit {what} value (runtimes "
+                               "disagree on its default)")
+    return default

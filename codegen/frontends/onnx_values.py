@@ -29,6 +29,12 @@ class Seq:
     dense_index: int | None = None  # index of the IR dense layer that produced it (bias folding)
     last_step: bool = False      # time axis already reduced to the final step
     version: int = 0             # number of IR layers that existed when it was made (chain check)
+    origin: int = 0              # which RNN output it derives from (joining direction parts)
+    dir_part: int | None = None  # only this direction of a bidirectional output was selected
+    pieces: tuple | None = None  # Concat of several layers' Y_h along D (PyTorch's h_n)
+    # Y_h is lowered lazily: ('last', size, reverse_width) becomes a LastStepLayer when a layer
+    # or the graph output consumes it (dead or discarded Y_h costs nothing); ('cell',) is Y_c.
+    pending: tuple | None = None
 
     def labels(self, resolve: dict[str, str]) -> tuple[str, ...]:
         return tuple(resolve.get(a.label, a.label) for a in self.axes)

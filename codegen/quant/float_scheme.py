@@ -11,4 +11,5 @@ from ..registry import quantizer
 def quantize_rnn_float(layer, ctx) -> QLayer:
     return QLayer(layer.name, layer.kind, "float", layer.input_size, layer.output_size,
                   "float32", "float32", causal=layer.causal, ir=layer,
-                  attrs={"direction": layer.direction, "hidden_size": layer.hidden_size})
+                  attrs={"direction": layer.direction, "hidden_size": layer.hidden_size,
+                         "input_size": layer.input_size, "num_directions": layer.num_directions})

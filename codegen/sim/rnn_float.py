@@ -14,22 +14,25 @@ from ..registry import simulator
 def _act(spec: ir.ActivationSpec):
     a, b = spec.alpha, spec.beta
     n = spec.name
-    with np.errstate(over="ignore"):
-        table = {
-            "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
-            "tanh": np.tanh,
-            "relu": lambda x: np.maximum(x, 0),
-            "affine": lambda x: a * x + b,
-            "leakyrelu": lambda x: np.where(x >= 0, x, a * x),
-            "thresholdedrelu": lambda x: np.where(x > a, x, 0),
-            "scaledtanh": lambda x: a * np.tanh(b * x),
-            "hardsigmoid": lambda x: np.clip(a * x + b, 0, 1),
-            "elu": lambda x: np.where(x >= 0, x, a * (np.exp(np.minimum(x, 0)) - 1)),
-            "softsign": lambda x: x / (1 + np.abs(x)),
-            "softplus": lambda x: np.logaddexp(0, x),
-        }
+    table = {
+        "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+        "tanh": np.tanh,
+        "relu": lambda x: np.maximum(x, 0),
+        "affine": lambda x: a * x + b,
+        "leakyrelu": lambda x: np.where(x >= 0, x, a * x),
+        "thresholdedrelu": lambda x: np.where(x > a, x, 0),
+        "scaledtanh": lambda x: a * np.tanh(b * x),
+        "hardsigmoid": lambda x: np.clip(a * x + b, 0, 1),
+        "elu": lambda x: np.where(x >= 0, x, a * (np.exp(np.minimum(x, 0)) - 1)),
+        "softsign": lambda x: x / (1 + np.abs(x)),
+        "softplus": lambda x: np.logaddexp(0, x),
+    }
     fn = table[n]
-    return lambda x: np.asarray(fn(x), np.float32)
+
+    def apply(x):
+        with np.errstate(over="ignore"):   # exp overflow saturates sigmoid/elu correctly
+            return np.asarray(fn(x), np.float32)
+    return apply
 
 
 def _clip(layer):
