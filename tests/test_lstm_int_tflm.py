@@ -61,6 +61,17 @@ def test_saturating_fixture_really_saturates(compiled):
     assert (np.abs(pres) > 5 * 4096).mean() > 0.003  # sigmoid/tanh saturated regions
 
 
+def tflm_sequences(interp, x: np.ndarray) -> np.ndarray:
+    """Run each row of x as an independent sequence in a TFLM interpreter (reset first)."""
+    want = []
+    for row in x:
+        interp.reset()
+        interp.set_input(row[None], 0)
+        interp.invoke()
+        want.append(interp.get_output(0)[0].copy())
+    return np.stack(want)
+
+
 @pytest.mark.parametrize("stem", STEMS)
 def test_live_tflite_micro_interpreter(stem, compiled):
     try:
@@ -71,13 +82,7 @@ def test_live_tflite_micro_interpreter(stem, compiled):
     ref = np.load(FIXTURES / f"{stem}.input.npy")
     rng = np.random.default_rng(7)
     x = rng.integers(-128, 128, (3,) + ref.shape[1:]).astype(np.int8)
-    want = []
-    for row in x:
-        interp.reset()
-        interp.set_input(row[None], 0)
-        interp.invoke()
-        want.append(interp.get_output(0)[0].copy())
-    np.testing.assert_array_equal(run_compiled(str(compiled[stem]), x), np.stack(want))
+    np.testing.assert_array_equal(run_compiled(str(compiled[stem]), x), tflm_sequences(interp, x))
 
 
 def test_tflite_model_as_float_follows_its_integer_version(tmp_path):
@@ -113,12 +118,6 @@ def test_live_tflm_on_a_model_where_the_multiplier_product_matters(tmp_path):
     qm = QModel.load(tmp_path)
     x = np.random.default_rng(7).integers(-128, 128, (40, 32, 32)).astype(np.int8)
     interp = runtime.Interpreter.from_file(str(path))
-    want = []
-    for row in x:
-        interp.reset()
-        interp.set_input(row[None], 0)
-        interp.invoke()
-        want.append(interp.get_output(0)[0].copy())
-    want = np.stack(want).reshape(40, 32, -1)
+    want = tflm_sequences(interp, x).reshape(40, 32, -1)
     np.testing.assert_array_equal(run_model(qm, x), want)
     np.testing.assert_array_equal(run_compiled(str(tmp_path), x[:8]), want[:8])
