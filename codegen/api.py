@@ -19,6 +19,7 @@ from .emit.cgen import c_identifier
 from .emit.frame import emit_model, write_files
 from .errors import RnncError
 from .frontends import load_model
+from .kernel_variants import check_kernels, use_kernel_variant
 from .qmodel import NUMPY_TYPES, QModel
 from .quantize import quantize_model
 from .simulate import check_input, default_lengths, run_model
@@ -28,21 +29,25 @@ from .toolchain.targets import load_target
 
 def compile_model(model_path: str, out_dir: str, *, target: str = "host", scheme: str = "int8",
                   calib: np.ndarray | None = None, prefix: str | None = None,
-                  max_steps: int | None = None, layer_schemes: dict[str, str] | None = None) -> QModel:
+                  max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
+                  kernels: str = "auto") -> QModel:
     model = load_model(model_path)
     return compile_ir(model, out_dir, target=target, scheme=scheme, calib=calib, prefix=prefix,
-                      max_steps=max_steps, layer_schemes=layer_schemes)
+                      max_steps=max_steps, layer_schemes=layer_schemes, kernels=kernels)
 
 
 def compile_ir(model: ir.Model, out_dir: str, *, target: str = "host", scheme: str = "int8",
                calib: np.ndarray | None = None, prefix: str | None = None,
-               max_steps: int | None = None, layer_schemes: dict[str, str] | None = None) -> QModel:
+               max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
+               kernels: str = "auto") -> QModel:
     """Quantize an IR model and write the C sources and manifest into out_dir."""
     tgt = load_target(target)
+    kernels = check_kernels(kernels, tgt)
     if prefix is not None and c_identifier(prefix) != prefix:
         raise RnncError(f"--prefix '{prefix}' is not a lowercase C identifier (try '{c_identifier(prefix)}')")
     qm = quantize_model(model, scheme, calib, target=target, prefix=prefix,
                         layer_schemes=layer_schemes, options={"max_steps": max_steps} if max_steps else None)
+    use_kernel_variant(qm, kernels)
     if calib is not None:
         from .report import measure_sqnr
         measure_sqnr(qm, model, calib)

@@ -40,13 +40,14 @@ def cmd_compile(a) -> int:
     layer_schemes = dict(s.split("=", 1) for s in a.layer_scheme) if a.layer_scheme else None
     try:
         qm = compile_model(a.model, a.output, target=a.target, scheme=a.scheme, calib=calib,
-                           prefix=a.prefix, max_steps=a.max_steps, layer_schemes=layer_schemes)
+                           prefix=a.prefix, max_steps=a.max_steps, layer_schemes=layer_schemes,
+                           kernels=a.kernels)
     except RnncError as e:
         if a.calib and "calibration" in e.reason and not e.file:
             raise e.with_context(file=a.calib) from None
         raise
     print(f"rnnc: compiled {a.model} -> {a.output} (prefix '{qm.name}', scheme {qm.scheme}, "
-          f"target {qm.target}, {len(qm.layers)} layers)")
+          f"target {qm.target}, kernels {qm.kernels}, {len(qm.layers)} layers)")
     from .toolchain.targets import load_target
     tgt = load_target(qm.target)
     if tgt.get("runner") == "qemu" and shutil.which(tgt.get("cc", "")):
@@ -97,7 +98,7 @@ def cmd_inspect(a) -> int:
     from .toolchain.targets import load_target
     qm = QModel.load(Path(a.out))
     print(f"{qm.name}: {qm.source} (sha256 {qm.sha256[:16]}...), scheme {qm.scheme}, "
-          f"target {qm.target}, numerics {qm.flavour}, generator {qm.generator}")
+          f"target {qm.target}, kernels {qm.kernels}, numerics {qm.flavour}, generator {qm.generator}")
     io = f"input {qm.input_size} x {qm.input_dtype}"
     if qm.input_q:
         io += f" (scale {qm.input_q.scale:.6g}, zero point {qm.input_q.zero_point})"
@@ -143,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-steps", type=int, help="longest sequence for non-causal models")
     c.add_argument("--layer-scheme", action="append", metavar="LAYER=SCHEME",
                    help="per-layer scheme override (repeatable)")
+    c.add_argument("--kernels", default="auto",
+                   help="auto | portable | dsp | mve | cmsis-nn (what the target offers: see its target.toml; "
+                        "cmsis-nn builds against the checkout in CMSIS_NN_PATH)")
     c.set_defaults(fn=cmd_compile)
 
     for name, fn, hlp in (("run", cmd_run, "build the generated C and run it"),

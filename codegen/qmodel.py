@@ -69,6 +69,7 @@ class QModel:
     output_q: QuantParams | None = None
     input_kind: str = "float"
     flavour: str = "tflm"     # numerics flavour the integer kernels follow
+    kernels: str = "auto"     # kernel variant: auto | portable | dsp | mve | cmsis-nn
     sequence_lens: np.ndarray | None = None
     max_steps: int = 256      # static sequence buffer length for non-causal models
     generator: str = f"rnnc {__version__}"

@@ -12,6 +12,11 @@ if-chain:
     @emitter("lstm", "int8", "int16x8")
     def emit_lstm_int(q: QLayer, ctx: EmitContext) -> LayerCode: ...
 
+A kernel backend other than rnnc's own (rnnc compile --kernels cmsis-nn) registers emitters
+for the layers it implements; every other layer keeps the default emitter:
+
+    @emitter("lstm", "int8", "int16x8", backend="cmsis-nn")
+
 Signatures
 - quantizer(layer, ctx) -> QLayer. ctx.in_q / ctx.in_dtype describe the input the layer
   receives (the previous layer's output); ctx.stats holds the float calibration statistics of
@@ -31,6 +36,8 @@ from .errors import UnsupportedError
 QUANTIZERS: dict[tuple[str, str], Callable] = {}
 SIMULATORS: dict[tuple[str, str], Callable] = {}
 EMITTERS: dict[tuple[str, str], Callable] = {}
+#: (backend, kind, scheme) -> emitter of a layer implemented by an external kernel library
+BACKEND_EMITTERS: dict[tuple[str, str, str], Callable] = {}
 
 
 def _register(table: dict, kind: str, schemes: tuple[str, ...]):
@@ -52,8 +59,31 @@ def simulator(kind: str, *schemes: str):
     return _register(SIMULATORS, kind, schemes)
 
 
-def emitter(kind: str, *schemes: str):
-    return _register(EMITTERS, kind, schemes)
+def emitter(kind: str, *schemes: str, backend: str | None = None):
+    if backend is None:
+        return _register(EMITTERS, kind, schemes)
+
+    def deco(fn: Callable) -> Callable:
+        for s in schemes:
+            if (backend, kind, s) in BACKEND_EMITTERS:
+                raise RuntimeError(f"duplicate registration for {(backend, kind, s)}: {fn.__module__}.{fn.__name__}")
+            BACKEND_EMITTERS[(backend, kind, s)] = fn
+        return fn
+    return deco
+
+
+def lookup_emitter(kind: str, scheme: str, backend: str | None, where: str = ""):
+    """The emitter of a layer: the backend's own when it has one, else rnnc's."""
+    load_plugins()
+    if backend and (backend, kind, scheme) in BACKEND_EMITTERS:
+        return BACKEND_EMITTERS[(backend, kind, scheme)]
+    return lookup(EMITTERS, kind, scheme, "C emitter", where)
+
+
+def backend_layers(backend: str) -> set[tuple[str, str]]:
+    """(kind, scheme) pairs a kernel backend implements."""
+    load_plugins()
+    return {(k, s) for b, k, s in BACKEND_EMITTERS if b == backend}
 
 
 def lookup(table: dict, kind: str, scheme: str, what: str, where: str = ""):

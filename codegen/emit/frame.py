@@ -18,7 +18,8 @@ from pathlib import Path
 from .. import __version__
 from ..fixedpoint import SIGMOID_TABLE_U16
 from ..qmodel import C_TYPES, QModel
-from ..registry import EMITTERS, lookup
+from ..kernel_variants import MACROS, backend
+from ..registry import lookup_emitter
 from .layercode import EmitContext, LayerCode, make_env, templates_dir
 
 
@@ -43,8 +44,8 @@ def layer_views(qm: QModel, target: dict, env=None) -> list[LayerView]:
     env = env or make_env()
     views = []
     for i, q in enumerate(qm.layers):
-        fn = lookup(EMITTERS, q.kind, q.scheme, "C emitter", q.where)
-        ctx = EmitContext(qm.name, i, env, target, qm.flavour)
+        fn = lookup_emitter(q.kind, q.scheme, backend(qm.kernels), q.where)
+        ctx = EmitContext(qm.name, i, env, target, qm.flavour, qm.kernels)
         code = fn(q, ctx)
         views.append(LayerView(i, q.name, q.kind, q.scheme, C_TYPES[q.in_dtype], C_TYPES[q.out_dtype],
                                q.in_size, q.out_size, q.causal, q.kind == "last_step", code))
@@ -57,11 +58,14 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
     views = layer_views(qm, target, env)
     kernels = sorted(_with_included_kernels(env, set().union(*(v.code.kernels for v in views)) | {"rnnc_common"}))
     header_only = {k for k in kernels if kernel_source(env, k, ".c") is None}
+    external = sorted(set().union(*(v.code.external_sources for v in views)))
+    external_headers = sorted(set().union(*(v.code.external_headers for v in views)))
     info = dict(header_only=header_only, semihost=target.get("runner") == "qemu",
                 arena=int(target.get("testbench_arena", 1 << 20)),
         prefix=qm.name, upper=qm.name.upper(), version=__version__, qm=qm, layers=views,
         in_ctype=C_TYPES[qm.input_dtype], out_ctype=C_TYPES[qm.output_dtype],
-        causal=qm.causal, last_step=qm.last_step, kernels=kernels,
+        causal=qm.causal, last_step=qm.last_step, kernels=kernels, external_sources=external,
+        external_headers=external_headers, external_library=backend(qm.kernels) or "",
         out_steps_expr="1" if qm.last_step else "steps",
         scheme_summary=", ".join(sorted({f"{q.name}={q.scheme}" for q in qm.layers})),
     )
@@ -72,9 +76,11 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
         "testbench.c": env.get_template("testbench.c.j2").render(**info),
         "Makefile": env.get_template("Makefile.j2").render(**info),
     }
+    if external:
+        files["external_sources.txt"] = "".join(f"{p}\n" for p in external)
     for k in kernels:
         for ext in (".h", ".c"):
-            text = kernel_source(env, k, ext)
+            text = kernel_source(env, k, ext, qm.kernels)
             if text is not None:
                 files[f"kernels/{k}{ext}"] = text
     return files
@@ -108,15 +114,15 @@ DTYPE_VARS = {
 }
 
 
-def kernel_source(env, name: str, ext: str) -> str | None:
-    """A kernel file: copied as is, rendered from <name><ext>.j2 (generated data), or rendered
-    from <base><ext>.j2 shared by the _s8 and _s16 variants of the same kernel."""
+def kernel_source(env, name: str, ext: str, variant: str = "auto") -> str | None:
+    """A kernel file: copied as is, rendered from <name><ext>.j2 (generated data, the kernel
+    variant), or rendered from <base><ext>.j2 shared by the _s8 and _s16 variants of a kernel."""
     kdir = templates_dir() / "kernels"
     if (kdir / f"{name}{ext}").is_file():
         return (kdir / f"{name}{ext}").read_text()
     if (kdir / f"{name}{ext}.j2").is_file():
         return env.get_template(f"kernels/{name}{ext}.j2").render(
-            sigmoid_table=[int(v) for v in SIGMOID_TABLE_U16])
+            sigmoid_table=[int(v) for v in SIGMOID_TABLE_U16], kernels=variant, kernels_macro=MACROS[variant])
     base, _, sfx = name.rpartition("_")
     if sfx in DTYPE_VARS and (kdir / f"{base}{ext}.j2").is_file():
         return env.get_template(f"kernels/{base}{ext}.j2").render(**DTYPE_VARS[sfx])

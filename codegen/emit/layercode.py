@@ -41,6 +41,11 @@ class LayerCode:
     step: str | None = None
     sequence: str | None = None
     kernels: set[str] = field(default_factory=set)     # kernel file stems, e.g. 'rnnc_fc_s8'
+    # sources of an external kernel library the layer calls, relative to its checkout
+    # (e.g. 'Source/LSTMFunctions/arm_lstm_unidirectional_s8.c' under CMSIS_NN_PATH)
+    external_sources: set[str] = field(default_factory=set)
+    external_headers: set[str] = field(default_factory=set)  # e.g. 'arm_nnfunctions.h'
+    functions: list[str] = field(default_factory=list)  # static helpers, after the scratch buffers
     comment: str = ""          # one-line description above the layer's functions
 
 
@@ -51,6 +56,7 @@ class EmitContext:
     env: jinja2.Environment
     target: dict
     flavour: str = "tflm"
+    kernels: str = "auto"
 
     def sym(self, name: str) -> str:
         """File-scope symbol for this layer: weights and scratch."""

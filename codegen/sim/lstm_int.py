@@ -9,7 +9,9 @@ Numerics flavours (q.attrs['flavour'], default 'tflm'):
 - 'cmsis-nn': CMSIS-NN's arm_lstm_unidirectional_s8/_s16. The input FC term is saturated,
   the recurrent term is added to it unsaturated and the sum saturated once; the cell update
   adds the unsaturated i*g term to f*c and clamps once (to +-clip when set). The two flavours
-  differ only where one of those terms saturates on its own.
+  differ only where one of those terms saturates on its own. int16x8 FC terms are requantized
+  with arm_nn_requantize_s64, which truncates to int32 one bit before the final rounding
+  (TFLM truncates after it); the two agree whenever the term fits int32.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ def wrap_int32(v):
     return ((v + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
 
 
-def _fc_term(x, w, b, mult, shift, act):
+def _fc_term(x, w, b, mult, shift, act, flavour="tflm"):
     """One FC term of a gate, requantized to Q3.12 but NOT yet saturated to int16.
 
     int16x8: TFLM's int64 MultiplyByQuantizedMultiplier returns static_cast<int32_t> of its
@@ -38,12 +40,22 @@ def _fc_term(x, w, b, mult, shift, act):
     acc = x.astype(np.int64) @ w.T.astype(np.int64) + b
     if act == "int8":
         return mbqm(acc, mult, shift)
+    if flavour == "cmsis-nn":
+        return _requantize_s64_cmsis(acc, mult, shift)
     return wrap_int32(mbqm64(acc, mult, shift))
 
 
+def _requantize_s64_cmsis(acc, mult, shift):
+    """CMSIS-NN's arm_nn_requantize_s64: (int32)((acc * m) >> (14 - shift)), then (r + 1) >> 1."""
+    m = int(mult)
+    reduced = (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
+    r = wrap_int32((np.asarray(acc, np.int64) * reduced) >> (14 - int(shift)))
+    return (r + 1) >> 1
+
+
 def gate_preactivation(x, h, arrays, p, g, act, flavour="tflm"):
-    ax = sat16(_fc_term(x, arrays["w"][g], arrays["bx"][g], p["in_mult"][g], p["in_shift"][g], act))
-    ah = _fc_term(h, arrays["r"][g], arrays["bh"][g], p["rec_mult"][g], p["rec_shift"][g], act)
+    ax = sat16(_fc_term(x, arrays["w"][g], arrays["bx"][g], p["in_mult"][g], p["in_shift"][g], act, flavour))
+    ah = _fc_term(h, arrays["r"][g], arrays["bh"][g], p["rec_mult"][g], p["rec_shift"][g], act, flavour)
     if flavour == "tflm":
         ah = sat16(ah)
     return sat16(ax + ah)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import RnncError
+from . import external
 from .host import WARNINGS, model_sources
 
 SECTION_KINDS = (".text", ".rodata", ".data", ".bss")
@@ -42,7 +43,7 @@ class Footprint:
                 f"(.data {s.get('.data', 0)}, .bss {s.get('.bss', 0)}); worst-case stack {stack}")
 
 
-def measure(out_dir: Path, target: dict, prefix: str) -> Footprint:
+def measure(out_dir: Path, target: dict, prefix: str, extra: list[str] | None = None) -> Footprint:
     cc = target.get("cc", "arm-none-eabi-gcc")
     size = cc.replace("gcc", "size")
     for tool in (cc, size):
@@ -56,12 +57,14 @@ def measure(out_dir: Path, target: dict, prefix: str) -> Footprint:
         objs = []
         for src in srcs:
             obj = tmp / (src.stem + ".o")
-            cmd = [cc, *target["cpu_flags"], *target["cflags"], *WARNINGS, "-fstack-usage",
-                   "-fcallgraph-info=su", "-I", str(out_dir), "-c", str(src), "-o", str(obj)]
+            cmd = [cc, *target["cpu_flags"], *target["cflags"], *WARNINGS, *(extra or []), "-fstack-usage",
+                   "-fcallgraph-info=su", "-I", str(out_dir), *external.include_flags(out_dir),
+                   "-c", str(src), "-o", str(obj)]
             res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
             if res.returncode != 0:
                 raise RnncError(f"compiling {src.name} for {target['name']} failed:\n{res.stderr[-1500:]}")
             objs.append(obj)
+        objs += _external_objects(out_dir, cc, target, tmp)
         res = subprocess.run([size, "-A", *map(str, objs)], capture_output=True, text=True, check=True)
         for line in res.stdout.splitlines():
             parts = line.split()
@@ -71,6 +74,16 @@ def measure(out_dir: Path, target: dict, prefix: str) -> Footprint:
                         fp.sections[kind] += int(parts[1])
         fp.stack_bytes, fp.stack_entry, fp.stack_bounded = _worst_stack(tmp.glob("*.ci"), prefix)
     return fp
+
+
+def _external_objects(out_dir: Path, cc: str, target: dict, tmp: Path) -> list[Path]:
+    """A library the model calls (CMSIS-NN) is part of its footprint: same flags, measured alike."""
+    flags = [*target["cpu_flags"], *target["cflags"], "-fstack-usage", "-fcallgraph-info=su"]
+    _, objs = external.build_objects(out_dir, cc, flags, tmp)
+    for obj in objs:   # gcc writes the .su/.ci files beside each object
+        for extra in Path(obj).parent.glob(Path(obj).stem + ".ci"):
+            extra.rename(tmp / extra.name)
+    return [Path(o) for o in objs]
 
 
 _NODE = re.compile(r'node: \{ title: "([^"]+)" label: "[^"]*?\\n[^"]*?\\n(\d+) bytes \((static|dynamic[^)]*)\)')

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import RnncError
+from . import external
 
 WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
@@ -39,11 +40,13 @@ def build_testbench(out_dir: Path, *, cc: str | None = None, sanitize: bool | No
     h = hashlib.sha256(" ".join([cc] + flags).encode())
     for p in srcs + sorted(out_dir.glob("*.h")) + sorted((out_dir / "kernels").glob("*.h")):
         h.update(p.name.encode() + b"\0" + p.read_bytes())
+    external.digest_inputs(out_dir, h)
     exe = out_dir / ".build" / h.hexdigest()[:16] / "testbench"
     if exe.is_file():
         return exe
     exe.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [cc, *flags, "-I", str(out_dir), "-o", str(exe), *map(str, srcs), "-lm"]
+    inc, objs = external.build_objects(out_dir, cc, external.without_strict_warnings(flags), exe.parent)
+    cmd = [cc, *flags, "-I", str(out_dir), *inc, "-o", str(exe), *map(str, srcs), *objs, "-lm"]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         first = "\n".join((res.stderr or res.stdout).strip().splitlines()[:20])

@@ -3,7 +3,8 @@
 A small TCG plugin of our own (targets/cortex_m_common/insn_count_plugin.c, built with the
 host C compiler at first use) counts guest instructions whose address lies in the model's
 functions: every function named <prefix>_* or rnnc_* except the testbench's semihosting and
-startup helpers. Instructions per step = (count(T2) - count(T1)) / (T2 - T1), which cancels
+startup helpers, CMSIS-NN's arm_* functions, and the C library and compiler helpers the model
+code calls (memcpy, memset, __aeabi_*; the testbench itself calls none of them per step). Instructions per step = (count(T2) - count(T1)) / (T2 - T1), which cancels
 the one-off reset and call overhead.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from . import binio, qemu
 from .host import find_cc
 
 NOT_MODEL = ("rnnc_sh_", "rnnc_reset_handler", "rnnc_fault_handler", "rnnc_trace")
+LIBRARY = ("arm_", "memcpy", "memset", "__aeabi_")
 
 
 def plugin_path() -> Path:
@@ -45,7 +47,7 @@ def model_ranges(elf: Path, prefix: str) -> list[tuple[int, int]]:
         if len(parts) < 8 or parts[3] != "FUNC":
             continue
         name = parts[7]
-        if not (name.startswith(prefix + "_") or name.startswith("rnnc_")) or name.startswith(NOT_MODEL):
+        if not name.startswith((prefix + "_", "rnnc_") + LIBRARY) or name.startswith(NOT_MODEL):
             continue
         start, size = int(parts[1], 16) & ~1, int(parts[2], 0)
         if size:
@@ -53,8 +55,9 @@ def model_ranges(elf: Path, prefix: str) -> list[tuple[int, int]]:
     return sorted(ranges)
 
 
-def count(out_dir: Path, target: dict, prefix: str, x: np.ndarray, lengths: np.ndarray) -> int:
-    elf = qemu.build_elf(out_dir, target)
+def count(out_dir: Path, target: dict, prefix: str, x: np.ndarray, lengths: np.ndarray,
+          extra: list[str] | None = None) -> int:
+    elf = qemu.build_elf(out_dir, target, extra=extra)
     with tempfile.TemporaryDirectory(prefix="rnnc-count-") as tmp:
         tmp = Path(tmp)
         (tmp / "ranges.txt").write_text("".join(f"{a:x} {b:x}\n" for a, b in model_ranges(elf, prefix)))
@@ -64,7 +67,8 @@ def count(out_dir: Path, target: dict, prefix: str, x: np.ndarray, lengths: np.n
         return int((tmp / "count.txt").read_text())
 
 
-def instructions_per_step(out_dir: Path, target: dict, qm, t1: int = 8, t2: int = 24) -> float:
+def instructions_per_step(out_dir: Path, target: dict, qm, t1: int = 8, t2: int = 24,
+                          extra: list[str] | None = None) -> float:
     from ..api import random_input
     if not qm.causal:
         raise RnncError("instructions per step need a streaming (causal) model")
@@ -73,5 +77,5 @@ def instructions_per_step(out_dir: Path, target: dict, qm, t1: int = 8, t2: int 
         x = random_input(qm, 1, t, seed=0)
         from ..simulate import check_input
         x = check_input(qm, x)
-        counts.append(count(out_dir, target, qm.name, x, np.array([t])))
+        counts.append(count(out_dir, target, qm.name, x, np.array([t]), extra))
     return (counts[1] - counts[0]) / (t2 - t1)

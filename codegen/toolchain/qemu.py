@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..emit.layercode import targets_dir
 from ..errors import RnncError
+from . import external
 from .host import WARNINGS, model_sources
 
 INSTALL_HINT = ("install it with: apt-get install --no-install-recommends gcc-arm-none-eabi "
@@ -44,12 +45,14 @@ def build_elf(out_dir: Path, target: dict, trace: bool = False, extra: list[str]
     h = hashlib.sha256(" ".join([cc, target["name"]] + flags).encode())
     for p in srcs + sorted(Path(out_dir).glob("*.h")) + sorted((Path(out_dir) / "kernels").glob("*.h")):
         h.update(p.name.encode() + b"\0" + p.read_bytes())
+    external.digest_inputs(out_dir, h)
     build = Path(out_dir) / ".build" / f"{target['name']}-{h.hexdigest()[:16]}"
     elf = build / "testbench.elf"
     if elf.is_file():
         return elf
     build.mkdir(parents=True, exist_ok=True)
-    cmd = [cc, *flags, "-I", str(out_dir), "-I", str(common), *map(str, srcs), "-o", str(elf),
+    inc, objs = external.build_objects(out_dir, cc, external.without_strict_warnings(flags), build)
+    cmd = [cc, *flags, "-I", str(out_dir), "-I", str(common), *inc, *map(str, srcs), *objs, "-o", str(elf),
            "-nostdlib", "-T", str(_linker_script(target, build)), "-Wl,--gc-sections",
            "-Wl,--start-group", "-lm", "-lc", "-lgcc", "-Wl,--end-group"]
     res = subprocess.run(cmd, capture_output=True, text=True)

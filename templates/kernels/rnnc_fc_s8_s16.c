@@ -12,6 +12,7 @@
  * All give bit-identical results.
  */
 #include "rnnc_fc_s8_s16.h"
+#include "rnnc_common.h"
 #include "rnnc_requantize.h"
 
 /* the 4 inputs of group kg, each + 128, as one little-endian word of bytes
@@ -34,7 +35,7 @@ static inline uint32_t rnnc_fc_group_u8(const int8_t *in, int32_t in_size, int32
     return word;
 }
 
-#if defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512F__)
+#if RNNC_USE_AVX512VNNI
 #include <immintrin.h>
 #include <string.h>
 
@@ -91,7 +92,7 @@ void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias,
     }
 }
 
-#elif defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1)
+#elif RNNC_USE_DSP
 #include <arm_acle.h>
 #include <string.h>
 

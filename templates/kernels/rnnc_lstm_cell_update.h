@@ -13,7 +13,9 @@
 #include "rnnc_sigmoid_s16.h"
 #include "rnnc_tanh_s16.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#include "rnnc_common.h"
+
+#if RNNC_USE_AVX512
 #define RNNC_LSTM_X16 1 /* the AVX-512 path below handles 16 units at a time */
 #else
 #define RNNC_LSTM_X16 0

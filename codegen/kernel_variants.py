@@ -1,0 +1,60 @@
+"""Kernel variants: which implementation of the integer kernels the generated C builds.
+
+    auto       the best path the target's compiler flags enable (the default)
+    portable   plain C99 kernels only
+    dsp        Arm DSP-extension paths (Cortex-M4/M7/M33/M55)
+    mve        Helium paths (Cortex-M55), DSP paths where a kernel has no Helium path
+    cmsis-nn   integer LSTM layers call CMSIS-NN (arm_lstm_unidirectional_s8/_s16), built from
+               the checkout named by CMSIS_NN_PATH; numerics follow CMSIS-NN ('cmsis-nn' flavour)
+
+Each target lists the variants it can build in targets/<name>/target.toml (kernel_variants).
+"""
+from __future__ import annotations
+
+from .errors import RnncError
+
+#: variant -> RNNC_KERNELS_* macro suffix in the generated rnnc_common.h
+MACROS = {"auto": "AUTO", "portable": "PORTABLE", "dsp": "DSP", "mve": "MVE", "cmsis-nn": "AUTO"}
+
+#: variants that hand some layers to an external kernel library -> the library's numerics flavour
+BACKENDS = {"cmsis-nn": "cmsis-nn"}
+
+
+def target_variants(target: dict) -> list[str]:
+    return ["auto"] + [v for v in target.get("kernel_variants", ["portable"]) if v != "auto"]
+
+
+def check_kernels(kernels: str, target: dict) -> str:
+    """Validate --kernels for a target; returns the variant name."""
+    have = target_variants(target)
+    if kernels not in MACROS:
+        raise RnncError(f"unknown --kernels '{kernels}' (choose one of {', '.join(have)})")
+    if kernels not in have:
+        raise RnncError(f"--kernels {kernels} is not available on target {target['name']} "
+                        f"(choose one of {', '.join(have)})")
+    return kernels
+
+
+def backend(kernels: str) -> str | None:
+    """The external kernel library of a variant, or None for rnnc's own kernels."""
+    return kernels if kernels in BACKENDS else None
+
+
+def use_kernel_variant(qm, kernels: str) -> None:
+    """Record the variant in a quantized model; a backend's layers take its numerics flavour.
+
+    Only layers the backend implements change flavour (the simulator then models the
+    library's arithmetic for them); every other layer keeps rnnc's kernels and numerics."""
+    from .registry import backend_layers
+    qm.kernels = kernels
+    lib = backend(kernels)
+    if lib is None:
+        return
+    mine = backend_layers(lib)
+    used = False
+    for q in qm.layers:
+        if (q.kind, q.scheme) in mine:
+            q.attrs["flavour"] = BACKENDS[lib]
+            used = True
+    if used:
+        qm.flavour = BACKENDS[lib]
