@@ -35,6 +35,12 @@ def check_kernels(kernels: str, target: dict) -> str:
     return kernels
 
 
+def fc_s8_rows(target: dict, kernels: str) -> bool:
+    """Lay int8 FC weights out row-major for Helium (VMLADAV dot products along each row)
+    instead of rnnc's 16x4 blocks; the kernels' portable path follows the same layout."""
+    return kernels in ("auto", "mve", "cmsis-nn") and "mve" in target_variants(target)
+
+
 def backend(kernels: str) -> str | None:
     """The external kernel library of a variant, or None for rnnc's own kernels."""
     return kernels if kernels in BACKENDS else None

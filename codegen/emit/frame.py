@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import __version__
 from ..fixedpoint import SIGMOID_TABLE_U16
 from ..qmodel import C_TYPES, QModel
-from ..kernel_variants import MACROS, backend
+from ..kernel_variants import MACROS, backend, fc_s8_rows
 from ..registry import lookup_emitter
 from .layercode import EmitContext, LayerCode, make_env, templates_dir
 
@@ -80,7 +80,7 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
         files["external_sources.txt"] = "".join(f"{p}\n" for p in external)
     for k in kernels:
         for ext in (".h", ".c"):
-            text = kernel_source(env, k, ext, qm.kernels)
+            text = kernel_source(env, k, ext, qm.kernels, fc_s8_rows(target, qm.kernels))
             if text is not None:
                 files[f"kernels/{k}{ext}"] = text
     return files
@@ -114,7 +114,7 @@ DTYPE_VARS = {
 }
 
 
-def kernel_source(env, name: str, ext: str, variant: str = "auto") -> str | None:
+def kernel_source(env, name: str, ext: str, variant: str = "auto", s8_rows: bool = False) -> str | None:
     """A kernel file: copied as is, rendered from <name><ext>.j2 (generated data, the kernel
     variant), or rendered from <base><ext>.j2 shared by the _s8 and _s16 variants of a kernel."""
     kdir = templates_dir() / "kernels"
@@ -122,7 +122,8 @@ def kernel_source(env, name: str, ext: str, variant: str = "auto") -> str | None
         return (kdir / f"{name}{ext}").read_text()
     if (kdir / f"{name}{ext}.j2").is_file():
         return env.get_template(f"kernels/{name}{ext}.j2").render(
-            sigmoid_table=[int(v) for v in SIGMOID_TABLE_U16], kernels=variant, kernels_macro=MACROS[variant])
+            sigmoid_table=[int(v) for v in SIGMOID_TABLE_U16], kernels=variant, kernels_macro=MACROS[variant],
+            s8_rows=s8_rows)
     base, _, sfx = name.rpartition("_")
     if sfx in DTYPE_VARS and (kdir / f"{base}{ext}.j2").is_file():
         return env.get_template(f"kernels/{base}{ext}.j2").render(**DTYPE_VARS[sfx])

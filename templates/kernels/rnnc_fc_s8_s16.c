@@ -9,11 +9,91 @@
  *   in pairs (SXTB16), the 4 offset inputs zero-extended in pairs (UXTB16, once per group), and
  *   two SMLADs accumulate the four products exactly in int32.
  * - portable C99 (every other target).
+ * Models laid out for Helium (RNNC_FC_S8_ROWS, plain rows and plain bias) have two paths:
+ * - Helium (Cortex-M55): four rows at a time, VMLADAVA.S8 over 16 inputs per instruction,
+ *   the last partial vector predicated (tail-predicated loads read nothing beyond a row);
+ * - portable C99 on the same layout (builds forced to --kernels portable or dsp).
  * All give bit-identical results.
  */
 #include "rnnc_fc_s8_s16.h"
 #include "rnnc_common.h"
 #include "rnnc_requantize.h"
+
+#if RNNC_FC_S8_ROWS /* plain rows, plain bias: sum_i w[o][i] * in[i] */
+
+static inline int16_t rnnc_fc_out_s16(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    return (int16_t)rnnc_sat(rnnc_mbqm(acc, multiplier, shift), INT16_MIN, INT16_MAX);
+}
+
+#if RNNC_USE_MVE
+#include <arm_mve.h>
+
+/* MultiplyByQuantizedMultiplier on four lanes, bit-exact with rnnc_mbqm(): VQSHL saturates the
+   left shift, VQRDMULH is the saturating rounding doubling high multiply, and VRSHL after a
+   -1 fix-up of negative lanes rounds half away from zero (VRSHL alone rounds half up). */
+static inline int32x4_t rnnc_mbqm_mve(int32x4_t x, int32_t multiplier, int32_t shift)
+{
+    const int32x4_t left = vdupq_n_s32(shift > 0 ? shift : 0);
+    const int32x4_t right = vdupq_n_s32(shift > 0 ? 0 : shift); /* negative: a right shift */
+    const int32x4_t high = vqrdmulhq_n_s32(vqshlq_s32(x, left), multiplier);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, right), 31);
+    return vrshlq_s32(vqaddq_s32(high, fixup), right);
+}
+
+void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
+                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
+{
+    int32_t o = 0, i;
+    for (; o + 4 <= out_size; o += 4) {
+        const int8_t *w0 = weight + o * in_size;
+        const int8_t *w1 = w0 + in_size, *w2 = w1 + in_size, *w3 = w2 + in_size;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int32x4_t acc;
+        for (i = 0; i < in_size; i += 16) {
+            /* lanes past the row's end load as zero (tail predication) */
+            const mve_pred16_t p = vctp8q((uint32_t)(in_size - i));
+            const int8x16_t x = vldrbq_z_s8(in + i, p);
+            a0 = vmladavaq_s8(a0, vldrbq_z_s8(w0 + i, p), x);
+            a1 = vmladavaq_s8(a1, vldrbq_z_s8(w1 + i, p), x);
+            a2 = vmladavaq_s8(a2, vldrbq_z_s8(w2 + i, p), x);
+            a3 = vmladavaq_s8(a3, vldrbq_z_s8(w3 + i, p), x);
+        }
+        acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
+        acc = rnnc_mbqm_mve(vaddq_s32(acc, vldrwq_s32(bias + o)), multiplier, shift);
+        acc = vminq_s32(vmaxq_s32(acc, vdupq_n_s32(INT16_MIN)), vdupq_n_s32(INT16_MAX));
+        vstrhq_s32(out + o, acc);
+    }
+    for (; o < out_size; o++) {
+        const int8_t *w0 = weight + o * in_size;
+        int32_t a0 = bias[o];
+        for (i = 0; i < in_size; i += 16) {
+            const mve_pred16_t p = vctp8q((uint32_t)(in_size - i));
+            a0 = vmladavaq_s8(a0, vldrbq_z_s8(w0 + i, p), vldrbq_z_s8(in + i, p));
+        }
+        out[o] = rnnc_fc_out_s16(a0, multiplier, shift);
+    }
+}
+
+#else /* portable C on the row layout */
+
+void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
+                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
+{
+    int32_t o, i;
+    for (o = 0; o < out_size; o++) {
+        const int8_t *w = weight + o * in_size;
+        int32_t acc = bias[o];
+        for (i = 0; i < in_size; i++) {
+            acc += (int32_t)w[i] * in[i];
+        }
+        out[o] = rnnc_fc_out_s16(acc, multiplier, shift);
+    }
+}
+
+#endif
+
+#else /* rnnc's 16x4 blocks */
 
 /* the 4 inputs of group kg, each + 128, as one little-endian word of bytes
    (inputs beyond in_size contribute 0: their packed weights are 0 too) */
@@ -227,3 +307,5 @@ void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias,
 }
 
 #endif
+
+#endif /* RNNC_FC_S8_ROWS */

@@ -2,6 +2,7 @@
 whole-sequence loop of reverse and bidirectional layers."""
 from __future__ import annotations
 
+from ...kernel_variants import fc_s8_rows
 from ..packing import kernel_arrays
 
 #: activation dtype -> (kernel suffix, C type of activations, C type of effective biases)
@@ -10,7 +11,7 @@ KIND = {"int8": ("s8", "int8_t", "int32_t"), "int16": ("s16", "int16_t", "int64_
 
 def direction_arrays(q, ctx, d: int, suffix: str, bias_t: str) -> list[str]:
     """Weights and effective biases of direction d, as the step kernel reads them."""
-    w, r, bx, bh = kernel_arrays(q, d, suffix)
+    w, r, bx, bh = kernel_arrays(q, d, suffix, rows=fc_s8_rows(ctx.target, ctx.kernels))
     return [ctx.array("int8_t", f"w{d}", w), ctx.array("int8_t", f"r{d}", r),
             ctx.array(bias_t, f"bx{d}", bx, per_line=8), ctx.array(bias_t, f"bh{d}", bh, per_line=8)]
 

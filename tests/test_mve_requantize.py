@@ -1,0 +1,75 @@
+"""The Helium requantization (rnnc_mbqm_mve in rnnc_fc_s8_s16.c) against the scalar
+rnnc_mbqm on the emulated Cortex-M55: every shift TFLite allows, multipliers across
+[2^30, 2^31), a million pseudo-random int32 values plus the int32 extremes, compared lane for
+lane on the core itself."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from codegen.api import compile_model
+from codegen.errors import RnncError
+from codegen.toolchain import qemu
+from codegen.toolchain.targets import load_target
+
+MISSING = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(t) is None]
+pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"{' and '.join(MISSING)} NOT INSTALLED: Helium test skipped")
+
+FIX = Path(__file__).parent / "fixtures" / "tflite"
+
+CHECK = r"""
+#include <stdint.h>
+#include "k/rnnc_fc_s8_s16.c"
+
+static uint32_t state = 2463534242u;
+static uint32_t next(void)
+{
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+}
+
+int main(void)
+{
+    static const int32_t extremes[] = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX - 1, INT32_MAX, 1 << 30};
+    int32_t shift, n, lane, mismatches = 0;
+    for (shift = -31; shift <= 30; shift++) {
+        for (n = 0; n < 4096; n++) {
+            const int32_t multiplier = (int32_t)(0x40000000u + (next() & 0x3FFFFFFFu));
+            int32_t v[4];
+            int32x4_t got;
+            for (lane = 0; lane < 4; lane++) {
+                const uint32_t r = next();
+                /* mix full-range values, small values and the extremes */
+                v[lane] = (r & 3u) == 0 ? extremes[(r >> 2) & 7u] : (r & 3u) == 1 ? (int32_t)(r >> 8) - (1 << 23) : (int32_t)next();
+            }
+            got = rnnc_mbqm_mve(vldrwq_s32(v), multiplier, shift);
+            {
+                int32_t out[4];
+                vstrwq_s32(out, got);
+                for (lane = 0; lane < 4; lane++) {
+                    mismatches += out[lane] != rnnc_mbqm(v[lane], multiplier, shift);
+                }
+            }
+        }
+    }
+    return mismatches == 0 ? 0 : 1;
+}
+"""
+
+
+def test_helium_requantization_equals_scalar_on_m55(tmp_path):
+    gen = tmp_path / "gen"
+    compile_model(str(FIX / "lstm_t8_f4_h16.tflite"), str(gen), target="cortex-m55")
+    bench = tmp_path / "check"
+    shutil.copytree(gen / "kernels", bench / "k")
+    (bench / "check.c").write_text(CHECK)
+    tgt = load_target("cortex-m55")
+    elf = qemu.build_elf(bench, tgt)
+    try:
+        qemu.run_elf(elf, tgt, tmp_path)
+    except RnncError as e:
+        pytest.fail(f"Helium requantization differs from the scalar one: {e}")
