@@ -37,6 +37,7 @@ test: setup
 bench: setup
 	$(BIN)/python benchmarks/run_all.py --cflags="-O2"
 	$(BIN)/python benchmarks/run_all.py --cflags="-O3 -march=native"
+	$(BIN)/python benchmarks/cortex_m.py
 
 clean:
 	rm -rf build .pytest_cache
