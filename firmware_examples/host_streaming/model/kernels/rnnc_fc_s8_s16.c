@@ -9,10 +9,91 @@
  *   in pairs (SXTB16), the 4 offset inputs zero-extended in pairs (UXTB16, once per group), and
  *   two SMLADs accumulate the four products exactly in int32.
  * - portable C99 (every other target).
+ * Models laid out for Helium (RNNC_FC_S8_ROWS, plain rows and plain bias) have two paths:
+ * - Helium (Cortex-M55): four rows at a time, VMLADAVA.S8 over 16 inputs per instruction,
+ *   the last partial vector predicated (tail-predicated loads read nothing beyond a row);
+ * - portable C99 on the same layout (builds forced to --kernels portable or dsp).
  * All give bit-identical results.
  */
 #include "rnnc_fc_s8_s16.h"
+#include "rnnc_common.h"
 #include "rnnc_requantize.h"
+
+#if RNNC_FC_S8_ROWS /* plain rows, plain bias: sum_i w[o][i] * in[i] */
+
+static inline int16_t rnnc_fc_out_s16(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    return (int16_t)rnnc_sat(rnnc_mbqm(acc, multiplier, shift), INT16_MIN, INT16_MAX);
+}
+
+#if RNNC_USE_MVE
+#include <arm_mve.h>
+
+/* MultiplyByQuantizedMultiplier on four lanes, bit-exact with rnnc_mbqm(): VQSHL saturates the
+   left shift, VQRDMULH is the saturating rounding doubling high multiply, and VRSHL after a
+   -1 fix-up of negative lanes rounds half away from zero (VRSHL alone rounds half up). */
+static inline int32x4_t rnnc_mbqm_mve(int32x4_t x, int32_t multiplier, int32_t shift)
+{
+    const int32x4_t left = vdupq_n_s32(shift > 0 ? shift : 0);
+    const int32x4_t right = vdupq_n_s32(shift > 0 ? 0 : shift); /* negative: a right shift */
+    const int32x4_t high = vqrdmulhq_n_s32(vqshlq_s32(x, left), multiplier);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, right), 31);
+    return vrshlq_s32(vqaddq_s32(high, fixup), right);
+}
+
+void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
+                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
+{
+    int32_t o = 0, i;
+    for (; o + 4 <= out_size; o += 4) {
+        const int8_t *w0 = weight + o * in_size;
+        const int8_t *w1 = w0 + in_size, *w2 = w1 + in_size, *w3 = w2 + in_size;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int32x4_t acc;
+        for (i = 0; i < in_size; i += 16) {
+            /* lanes past the row's end load as zero (tail predication) */
+            const mve_pred16_t p = vctp8q((uint32_t)(in_size - i));
+            const int8x16_t x = vldrbq_z_s8(in + i, p);
+            a0 = vmladavaq_s8(a0, vldrbq_z_s8(w0 + i, p), x);
+            a1 = vmladavaq_s8(a1, vldrbq_z_s8(w1 + i, p), x);
+            a2 = vmladavaq_s8(a2, vldrbq_z_s8(w2 + i, p), x);
+            a3 = vmladavaq_s8(a3, vldrbq_z_s8(w3 + i, p), x);
+        }
+        acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
+        acc = rnnc_mbqm_mve(vaddq_s32(acc, vldrwq_s32(bias + o)), multiplier, shift);
+        acc = vminq_s32(vmaxq_s32(acc, vdupq_n_s32(INT16_MIN)), vdupq_n_s32(INT16_MAX));
+        vstrhq_s32(out + o, acc);
+    }
+    for (; o < out_size; o++) {
+        const int8_t *w0 = weight + o * in_size;
+        int32_t a0 = bias[o];
+        for (i = 0; i < in_size; i += 16) {
+            const mve_pred16_t p = vctp8q((uint32_t)(in_size - i));
+            a0 = vmladavaq_s8(a0, vldrbq_z_s8(w0 + i, p), vldrbq_z_s8(in + i, p));
+        }
+        out[o] = rnnc_fc_out_s16(a0, multiplier, shift);
+    }
+}
+
+#else /* portable C on the row layout */
+
+void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
+                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
+{
+    int32_t o, i;
+    for (o = 0; o < out_size; o++) {
+        const int8_t *w = weight + o * in_size;
+        int32_t acc = bias[o];
+        for (i = 0; i < in_size; i++) {
+            acc += (int32_t)w[i] * in[i];
+        }
+        out[o] = rnnc_fc_out_s16(acc, multiplier, shift);
+    }
+}
+
+#endif
+
+#else /* rnnc's 16x4 blocks */
 
 /* the 4 inputs of group kg, each + 128, as one little-endian word of bytes
    (inputs beyond in_size contribute 0: their packed weights are 0 too) */
@@ -34,7 +115,7 @@ static inline uint32_t rnnc_fc_group_u8(const int8_t *in, int32_t in_size, int32
     return word;
 }
 
-#if defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512F__)
+#if RNNC_USE_AVX512VNNI
 #include <immintrin.h>
 #include <string.h>
 
@@ -91,66 +172,107 @@ void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias,
     }
 }
 
-#elif defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1)
+#elif RNNC_USE_DSP
 #include <arm_acle.h>
 #include <string.h>
 
-/* rotate right by 8 bits (folds into SXTB16/UXTB16's rotate operand) */
-static inline uint32_t rnnc_ror8(uint32_t v)
+/* SXTB16/UXTB16 of the odd bytes: the rotate is part of the instruction, which gcc does not
+   fold from a separate ror, so it is written out where GNU inline assembly exists */
+#if defined(__GNUC__)
+static inline uint32_t rnnc_sxtb16_ror8(uint32_t v)
 {
-    return (v >> 8) | (v << 24);
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
 }
-
-/* the 4 inputs of group kg + 128, unpacked in pairs for SMLAD */
-static inline void rnnc_fc_group_pairs(const int8_t *in, int32_t in_size, int32_t kg, uint32_t *x02, uint32_t *x13)
+static inline uint32_t rnnc_uxtb16_ror8(uint32_t v)
 {
-    uint32_t word;
-    if (kg * 4 + 4 <= in_size) {
-        memcpy(&word, in + kg * 4, 4);
-        word ^= 0x80808080u;
-    } else {
-        word = rnnc_fc_group_u8(in, in_size, kg);
-    }
-    *x02 = __uxtb16(word);
-    *x13 = __uxtb16(rnnc_ror8(word));
+    uint32_t r;
+    __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
 }
+#else
+static inline uint32_t rnnc_sxtb16_ror8(uint32_t v)
+{
+    return __sxtb16((v >> 8) | (v << 24));
+}
+static inline uint32_t rnnc_uxtb16_ror8(uint32_t v)
+{
+    return __uxtb16((v >> 8) | (v << 24));
+}
+#endif
 
+/* acc += the 4 products of one row's group: bytes 0,2 and 1,3 in two SMLADs */
 static inline int32_t rnnc_fc_mac4(const int8_t *w, uint32_t x02, uint32_t x13, int32_t acc)
 {
     uint32_t wv;
     memcpy(&wv, w, 4);
     acc = __smlad(__sxtb16(wv), x02, acc);
-    return __smlad(__sxtb16(rnnc_ror8(wv)), x13, acc);
+    return __smlad(rnnc_sxtb16_ror8(wv), x13, acc);
+}
+
+/* one group (4 inputs) into four rows' accumulators */
+#define RNNC_FC_GROUP_DSP(in, w)                                   \
+    do {                                                           \
+        uint32_t word_, x02_, x13_;                                \
+        memcpy(&word_, (in), 4);                                   \
+        word_ ^= 0x80808080u; /* x + 128 in every byte */          \
+        x02_ = __uxtb16(word_);                                    \
+        x13_ = rnnc_uxtb16_ror8(word_);                            \
+        a0 = rnnc_fc_mac4((w), x02_, x13_, a0);                    \
+        a1 = rnnc_fc_mac4((w) + 4, x02_, x13_, a1);                \
+        a2 = rnnc_fc_mac4((w) + 8, x02_, x13_, a2);                \
+        a3 = rnnc_fc_mac4((w) + 12, x02_, x13_, a3);               \
+    } while (0)
+
+/* four rows over groups [0, groups) of whole inputs: w points at the rows' first group.
+   Kept out of line so the four accumulators and the two input pairs own the registers
+   (unrolling further makes gcc hoist the loads and spill them). */
+static void __attribute__((noinline))
+rnnc_fc_rows4_dsp(const int8_t *in, const int8_t *w, int32_t groups, int32_t acc[4])
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const int8_t *const end = in + 4 * groups;
+    for (; in < end; in += 4, w += 64) {
+        RNNC_FC_GROUP_DSP(in, w);
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
 
 void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
                     int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
 {
     const int32_t k4 = (in_size + 3) / 4;
-    int32_t o, kg;
-    uint32_t x02, x13;
-    /* four rows at a time: accumulators stay in registers, one input word per group */
+    const int32_t full = in_size / 4;
+    const int32_t whole = out_size & ~3;
+    int32_t o, r;
+    int32_t acc[4];
     for (o = 0; o < out_size; o += 4) {
         const int8_t *w = weight + (int32_t)(o / 16) * k4 * 64 + (o % 16) * 4;
-        const int32_t n = out_size - o < 4 ? out_size - o : 4;
-        int32_t a0 = bias[o];
-        int32_t a1 = n > 1 ? bias[o + 1] : 0, a2 = n > 2 ? bias[o + 2] : 0, a3 = n > 3 ? bias[o + 3] : 0;
-        for (kg = 0; kg < k4; kg++, w += 64) {
-            rnnc_fc_group_pairs(in, in_size, kg, &x02, &x13);
-            a0 = rnnc_fc_mac4(w, x02, x13, a0);
-            a1 = rnnc_fc_mac4(w + 4, x02, x13, a1);  /* padding rows have zero weights */
-            a2 = rnnc_fc_mac4(w + 8, x02, x13, a2);
-            a3 = rnnc_fc_mac4(w + 12, x02, x13, a3);
+        const int32_t n = o < whole ? 4 : out_size - o;
+        if (n == 4) {
+            acc[0] = bias[o];
+            acc[1] = bias[o + 1];
+            acc[2] = bias[o + 2];
+            acc[3] = bias[o + 3];
+        } else {   /* the last rows: padding rows have zero weights and no bias */
+            for (r = 0; r < 4; r++) {
+                acc[r] = r < n ? bias[o + r] : 0;
+            }
         }
-        out[o] = (int16_t)rnnc_sat(rnnc_mbqm(a0, multiplier, shift), INT16_MIN, INT16_MAX);
-        if (n > 1) {
-            out[o + 1] = (int16_t)rnnc_sat(rnnc_mbqm(a1, multiplier, shift), INT16_MIN, INT16_MAX);
+        rnnc_fc_rows4_dsp(in, w, full, acc);
+        if (full < k4) { /* the last, partial group: missing inputs count as 0 */
+            const uint32_t word = rnnc_fc_group_u8(in, in_size, full);
+            const uint32_t x02 = __uxtb16(word), x13 = rnnc_uxtb16_ror8(word);
+            for (r = 0; r < 4; r++) {
+                acc[r] = rnnc_fc_mac4(w + full * 64 + 4 * r, x02, x13, acc[r]);
+            }
         }
-        if (n > 2) {
-            out[o + 2] = (int16_t)rnnc_sat(rnnc_mbqm(a2, multiplier, shift), INT16_MIN, INT16_MAX);
-        }
-        if (n > 3) {
-            out[o + 3] = (int16_t)rnnc_sat(rnnc_mbqm(a3, multiplier, shift), INT16_MIN, INT16_MAX);
+        for (r = 0; r < n; r++) {
+            out[o + r] = (int16_t)rnnc_sat(rnnc_mbqm(acc[r], multiplier, shift), INT16_MIN, INT16_MAX);
         }
     }
 }
@@ -185,3 +307,5 @@ void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias,
 }
 
 #endif
+
+#endif /* RNNC_FC_S8_ROWS */

@@ -13,7 +13,14 @@
 #include "rnnc_sigmoid_s16.h"
 #include "rnnc_tanh_s16.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#include "rnnc_common.h"
+
+#if RNNC_USE_DSP
+#include <arm_acle.h>
+#include <string.h>
+#endif
+
+#if RNNC_USE_AVX512
 #define RNNC_LSTM_X16 1 /* the AVX-512 path below handles 16 units at a time */
 #else
 #define RNNC_LSTM_X16 0
@@ -22,8 +29,18 @@
 /* gates[4H] (input FC terms) += rec[4H] (recurrent terms), saturating to int16 */
 static inline void rnnc_lstm_add_gates(int16_t *gates, const int16_t *rec, int32_t n)
 {
-    int32_t k;
-    for (k = 0; k < n; k++) {
+    int32_t k = 0;
+#if RNNC_USE_DSP
+    /* QADD16: two saturating int16 additions in one instruction */
+    for (; k + 2 <= n; k += 2) {
+        int32_t a, b;
+        memcpy(&a, gates + k, 4);
+        memcpy(&b, rec + k, 4);
+        a = __qadd16(a, b);
+        memcpy(gates + k, &a, 4);
+    }
+#endif
+    for (; k < n; k++) {
         gates[k] = (int16_t)rnnc_sat((int32_t)gates[k] + rec[k], INT16_MIN, INT16_MAX);
     }
 }

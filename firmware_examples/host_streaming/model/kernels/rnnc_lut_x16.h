@@ -6,7 +6,9 @@
 #ifndef RNNC_LUT_X16_H
 #define RNNC_LUT_X16_H
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#include "rnnc_common.h"
+
+#if RNNC_USE_AVX512
 #include <immintrin.h>
 #include <stdint.h>
 

@@ -30,29 +30,34 @@ static inline int64_t rnnc_floor_shift(int64_t x, int32_t e)
 /* x / 2^exponent rounded half away from zero (gemmlowp's RoundingDivideByPOT), 0 <= exponent <= 31 */
 static inline int32_t rnnc_rounding_divide_by_pot(int32_t x, int32_t exponent)
 {
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t mask = (int32_t)((1u << exponent) - 1u);
     const int32_t remainder = x & mask;
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+/* x * 2^left saturated to int32, 0 <= left <= 30 */
+static inline int32_t rnnc_sat_shift_left(int32_t x, int32_t left)
+{
+    if (x > (INT32_MAX >> left)) {
+        return INT32_MAX;
+    }
+    if (x < (INT32_MIN >> left)) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << left);
+}
+
+/* All in 32-bit operands and one 32x32->64 multiply (SMULL on Arm): multipliers are
+   non-negative Q31 values, so the doubling high multiply cannot overflow. */
 static inline int32_t rnnc_mbqm(int32_t x, int32_t multiplier, int32_t shift)
 {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t right = shift > 0 ? 0 : -shift;
-    int64_t xs = (int64_t)x * ((int64_t)1 << left);
-    int64_t ab, high;
-    if (xs > INT32_MAX) {
-        xs = INT32_MAX;
-    } else if (xs < INT32_MIN) {
-        xs = INT32_MIN;
-    }
-    /* saturating rounding doubling high multiply: (xs * m + 2^30) / 2^31, toward zero */
-    ab = xs * (int64_t)multiplier;
-    /* trunc((ab + nudge) / 2^31) with nudge = 2^30 (ab >= 0) or 1 - 2^30 (ab < 0) equals
-       floor((ab + 2^30) / 2^31) for both signs */
-    high = rnnc_floor_shift(ab + ((int64_t)1 << 30), 31);
-    return rnnc_rounding_divide_by_pot((int32_t)high, right);
+    const int32_t xs = shift > 0 ? rnnc_sat_shift_left(x, shift) : x;
+    /* saturating rounding doubling high multiply: floor((xs * m + 2^30) / 2^31), which equals
+       gemmlowp's trunc((ab + nudge) / 2^31) with nudge = 2^30 or 1 - 2^30 for both signs */
+    const int64_t ab = (int64_t)xs * (int64_t)multiplier;
+    const int32_t high = (int32_t)rnnc_floor_shift(ab + ((int64_t)1 << 30), 31);
+    return shift > 0 ? high : rnnc_rounding_divide_by_pot(high, -shift);
 }
 
 static inline int32_t rnnc_mbqm_s64(int64_t acc, int32_t multiplier, int32_t shift)
