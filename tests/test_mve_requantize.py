@@ -1,7 +1,10 @@
-"""The Helium requantization (rnnc_mbqm_mve in rnnc_fc_s8_s16.c) against the scalar
-rnnc_mbqm on the emulated Cortex-M55: every shift TFLite allows, multipliers across
-[2^30, 2^31), a million pseudo-random int32 values plus the int32 extremes, compared lane for
-lane on the core itself."""
+"""The Helium helpers against their scalar originals on the emulated Cortex-M55, lane for lane
+on the core itself:
+- requantization (rnnc_mbqm_mve, rnnc_requantize_mve.h) vs rnnc_mbqm: every shift TFLite
+  allows, multipliers across [2^30, 2^31), a million pseudo-random int32 values plus the int32
+  extremes;
+- the LUT activations (rnnc_sigmoid_mve, rnnc_tanh_mve, rnnc_lut_mve.h) vs the scalar kernels:
+  every int16 input, tanh with every input shift from -8 to 8."""
 from __future__ import annotations
 
 import shutil
@@ -22,6 +25,9 @@ FIX = Path(__file__).parent / "fixtures" / "tflite"
 CHECK = r"""
 #include <stdint.h>
 #include "k/rnnc_fc_s8_s16.c"
+#include "k/rnnc_sigmoid_s16.c"
+#include "k/rnnc_sigmoid_table.c"
+#include "k/rnnc_tanh_s16.c"
 
 static uint32_t state = 2463534242u;
 static uint32_t next(void)
@@ -56,12 +62,35 @@ int main(void)
             }
         }
     }
+    /* The array kernels run their scalar loop when given fewer than four values: that is the
+       reference the four-lane helpers must equal. */
+    for (n = INT16_MIN; n <= INT16_MAX; n += 4) {
+        int16_t x[4], ref[4], out[4];
+        int32_t ils;
+        for (lane = 0; lane < 4; lane++) {
+            x[lane] = (int16_t)(n + lane);
+            rnnc_sigmoid_s16(x + lane, ref + lane, 1);
+        }
+        vstrhq_s32(out, rnnc_sigmoid_mve(vldrhq_s32(x)));
+        for (lane = 0; lane < 4; lane++) {
+            mismatches += out[lane] != ref[lane];
+        }
+        for (ils = -8; ils <= 8; ils++) {
+            for (lane = 0; lane < 4; lane++) {
+                rnnc_tanh_s16(x + lane, ref + lane, 1, ils);
+            }
+            vstrhq_s32(out, rnnc_tanh_mve(vldrhq_s32(x), ils));
+            for (lane = 0; lane < 4; lane++) {
+                mismatches += out[lane] != ref[lane];
+            }
+        }
+    }
     return mismatches == 0 ? 0 : 1;
 }
 """
 
 
-def test_helium_requantization_equals_scalar_on_m55(tmp_path):
+def test_helium_helpers_equal_scalar_on_m55(tmp_path):
     gen = tmp_path / "gen"
     compile_model(str(FIX / "lstm_t8_f4_h16.tflite"), str(gen), target="cortex-m55")
     bench = tmp_path / "check"
@@ -72,4 +101,4 @@ def test_helium_requantization_equals_scalar_on_m55(tmp_path):
     try:
         qemu.run_elf(elf, tgt, tmp_path)
     except RnncError as e:
-        pytest.fail(f"Helium requantization differs from the scalar one: {e}")
+        pytest.fail(f"a Helium helper differs from its scalar original: {e}")

@@ -104,12 +104,14 @@ DTYPE_VARS = {
     "s8": dict(sfx="s8", SFX="S8", act_t="int8_t", bias_t="int32_t", act_min="INT8_MIN", act_max="INT8_MAX",
                fc="rnnc_fc_s8_s16", act_desc="int8", act_name="int8",
                store_x16="_mm_storeu_si128((__m128i *)(hidden + k), _mm512_cvtepi32_epi8(v));",
+               store_mve="vstrbq_s32(hidden + k, v);",
                in_stride="RNNC_FC_S8_S16_PACKED_SIZE(h, n_in)", rec_stride="RNNC_FC_S8_S16_PACKED_SIZE(h, h)",
                layout="packed 16x4 per gate, see rnnc_fc_s8_s16.h"),
     "s16": dict(sfx="s16", SFX="S16", act_t="int16_t", bias_t="int64_t", act_min="INT16_MIN",
                 act_max="INT16_MAX", fc="rnnc_fc_s16_s16", act_desc="int16 (zero point 0, int64 FC accumulators)",
                 act_name="int16",
                 store_x16="_mm256_storeu_si256((__m256i *)(hidden + k), _mm512_cvtepi32_epi16(v));",
+                store_mve="vstrhq_s32(hidden + k, v);",
                 in_stride="h * n_in", rec_stride="h * h", layout="row-major"),
 }
 

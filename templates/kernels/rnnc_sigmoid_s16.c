@@ -1,13 +1,20 @@
 /*
- * rnnc_sigmoid_s16.c - int16 logistic of the LSTM/GRU gates (portable C).
+ * rnnc_sigmoid_s16.c - int16 logistic of the LSTM/GRU gates: Helium four lanes at a time
+ * (rnnc_lut_mve.h), portable C for the rest or everywhere else.
  */
+#include "rnnc_lut_mve.h"
 #include "rnnc_sigmoid_s16.h"
 #include "rnnc_sigmoid_table.h"
 
 void rnnc_sigmoid_s16(const int16_t *in, int16_t *out, int32_t n)
 {
-    int32_t k;
-    for (k = 0; k < n; k++) {
+    int32_t k = 0;
+#if RNNC_USE_MVE
+    for (; k + 4 <= n; k += 4) {
+        vstrhq_s32(out + k, rnnc_sigmoid_mve(vldrhq_s32(in + k)));
+    }
+#endif
+    for (; k < n; k++) {
         const int32_t v = (int32_t)in[k] * 3; /* Q3.12 -> table index units (1/24) << 9 */
         const uint32_t a = (uint32_t)(v < 0 ? -v : v);
         const uint32_t uh = a >> 9;

@@ -27,19 +27,7 @@ static inline int16_t rnnc_fc_out_s16(int32_t acc, int32_t multiplier, int32_t s
 }
 
 #if RNNC_USE_MVE
-#include <arm_mve.h>
-
-/* MultiplyByQuantizedMultiplier on four lanes, bit-exact with rnnc_mbqm(): VQSHL saturates the
-   left shift, VQRDMULH is the saturating rounding doubling high multiply, and VRSHL after a
-   -1 fix-up of negative lanes rounds half away from zero (VRSHL alone rounds half up). */
-static inline int32x4_t rnnc_mbqm_mve(int32x4_t x, int32_t multiplier, int32_t shift)
-{
-    const int32x4_t left = vdupq_n_s32(shift > 0 ? shift : 0);
-    const int32x4_t right = vdupq_n_s32(shift > 0 ? 0 : shift); /* negative: a right shift */
-    const int32x4_t high = vqrdmulhq_n_s32(vqshlq_s32(x, left), multiplier);
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, right), 31);
-    return vrshlq_s32(vqaddq_s32(high, fixup), right);
-}
+#include "rnnc_requantize_mve.h"
 
 void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
                     int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
@@ -61,8 +49,7 @@ void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias,
         }
         acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
         acc = rnnc_mbqm_mve(vaddq_s32(acc, vldrwq_s32(bias + o)), multiplier, shift);
-        acc = vminq_s32(vmaxq_s32(acc, vdupq_n_s32(INT16_MIN)), vdupq_n_s32(INT16_MAX));
-        vstrhq_s32(out + o, acc);
+        vstrhq_s32(out + o, rnnc_clamp_mve(acc, INT16_MIN, INT16_MAX));
     }
     for (; o < out_size; o++) {
         const int8_t *w0 = weight + o * in_size;

@@ -7,15 +7,17 @@
 
 #include <stdint.h>
 
+#include "rnnc_lut_mve.h"
 #include "rnnc_lut_x16.h"
 #include "rnnc_requantize.h"
+#include "rnnc_requantize_mve.h"
 #include "rnnc_requantize_x16.h"
 #include "rnnc_sigmoid_s16.h"
 #include "rnnc_tanh_s16.h"
 
 #include "rnnc_common.h"
 
-#if RNNC_USE_DSP
+#if RNNC_USE_DSP && !RNNC_USE_MVE
 #include <arm_acle.h>
 #include <string.h>
 #endif
@@ -30,7 +32,12 @@
 static inline void rnnc_lstm_add_gates(int16_t *gates, const int16_t *rec, int32_t n)
 {
     int32_t k = 0;
-#if RNNC_USE_DSP
+#if RNNC_USE_MVE
+    /* VQADD.S16: eight saturating additions per instruction */
+    for (; k + 8 <= n; k += 8) {
+        vst1q_s16(gates + k, vqaddq_s16(vld1q_s16(gates + k), vld1q_s16(rec + k)));
+    }
+#elif RNNC_USE_DSP
     /* QADD16: two saturating int16 additions in one instruction */
     for (; k + 2 <= n; k += 2) {
         int32_t a, b;
@@ -55,6 +62,30 @@ static inline void rnnc_lstm_update_cell(int16_t *gates, int16_t *cell, int32_t 
 {
     int16_t *ig = gates, *fg = gates + h, *cg = gates + 2 * h, *og = gates + 3 * h;
     int32_t k = 0;
+#if RNNC_USE_MVE
+    /* four units per iteration: activations, both products, the new cell and its tanh */
+    for (; k + 4 <= h; k += 4) {
+        const int32x4_t i = rnnc_sigmoid_mve(vldrhq_s32(ig + k));
+        const int32x4_t f = rnnc_sigmoid_mve(vldrhq_s32(fg + k));
+        const int32x4_t g = rnnc_tanh_mve(vldrhq_s32(cg + k), 0);
+        const int32x4_t o = rnnc_sigmoid_mve(vldrhq_s32(og + k));
+        int32x4_t fc = rnnc_mbqm_mve(vmulq_s32(f, vldrhq_s32(cell + k)), fc_mult, fc_shift);
+        int32x4_t in = rnnc_mbqm_mve(vmulq_s32(i, g), ig_mult, ig_shift);
+        int32x4_t c;
+        if (!saturate_sums_only) {
+            fc = rnnc_clamp_mve(fc, INT16_MIN, INT16_MAX);
+            in = rnnc_clamp_mve(in, INT16_MIN, INT16_MAX);
+        }
+        c = vaddq_s32(fc, in);
+        if (cell_clip > 0) {
+            c = rnnc_clamp_mve(c, -cell_clip, cell_clip);
+        }
+        c = rnnc_clamp_mve(c, INT16_MIN, INT16_MAX);
+        vstrhq_s32(cell + k, c);
+        vstrhq_s32(cg + k, rnnc_tanh_mve(c, tanh_shift));
+        vstrhq_s32(og + k, o);
+    }
+#endif
 #if RNNC_LSTM_X16
     const __m512i i16min = _mm512_set1_epi32(INT16_MIN), i16max = _mm512_set1_epi32(INT16_MAX);
     for (; k + 16 <= h; k += 16) {

@@ -1,5 +1,6 @@
 /*
- * rnnc_lstm_step_s8.c - one integer LSTM time step, int8 activations (portable C).
+ * rnnc_lstm_step_s8.c - one integer LSTM time step, int8 activations (portable C, with Helium
+ * and AVX-512 paths for the element-wise part).
  */
 #include "rnnc_fc_s8_s16.h"
 #include "rnnc_lstm_cell_update.h"
@@ -24,6 +25,16 @@ void rnnc_lstm_step_s8(const rnnc_lstm_s8_params_t *p, const int8_t *input, int8
                           p->input_gate_multiplier, p->input_gate_shift, p->cell_clip,
                           p->tanh_input_shift, p->saturate_sums_only);
     k = 0;
+#if RNNC_USE_MVE
+    for (; k + 4 <= h; k += 4) {
+        /* saturating add of the zero point: the scalar path adds in int64 */
+        const int32x4_t ot = vmulq_s32(vldrhq_s32(gates + 3 * h + k), vldrhq_s32(gates + 2 * h + k));
+        const int32x4_t v = rnnc_clamp_mve(vqaddq_s32(rnnc_mbqm_mve(ot, p->hidden_multiplier, p->hidden_shift),
+                                                      vdupq_n_s32(p->hidden_zero_point)),
+                                           INT8_MIN, INT8_MAX);
+        vstrbq_s32(hidden + k, v);
+    }
+#endif
 #if RNNC_LSTM_X16
     for (; k + 16 <= h; k += 16) {
         const __m512i o = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(gates + 3 * h + k)));
