@@ -48,6 +48,9 @@ def cmd_compile(a) -> int:
         raise
     print(f"rnnc: compiled {a.model} -> {a.output} (prefix '{qm.name}', scheme {qm.scheme}, "
           f"target {qm.target}, kernels {qm.kernels}, {len(qm.layers)} layers)")
+    for q in qm.layers:
+        if "kernels_note" in q.attrs:
+            print(f"rnnc: layer '{q.name}' keeps rnnc's kernels: {q.attrs['kernels_note']}")
     from .toolchain.targets import load_target
     tgt = load_target(qm.target)
     if tgt.get("runner") == "qemu" and shutil.which(tgt.get("cc", "")):
@@ -108,6 +111,9 @@ def cmd_inspect(a) -> int:
     print(io + ("; streaming step API" if qm.causal else "; whole-sequence API only"))
     tgt = load_target(qm.target)
     print(format_table(layer_rows(qm, tgt)))
+    for q in qm.layers:
+        if "kernels_note" in q.attrs:
+            print(f"layer '{q.name}' keeps rnnc's kernels: {q.attrs['kernels_note']}")
     if tgt.get("runner") == "qemu":
         from .toolchain.footprint import measure
         print(measure(Path(a.out), tgt, qm.name).summary(qm.target))

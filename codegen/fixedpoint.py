@@ -118,6 +118,22 @@ def multiply_by_quantized_multiplier_int64(acc, multiplier, shift):
     return ((acc * reduced + (1 << (total - 1))) >> total).astype(np.int64)
 
 
+def requantize_s64_cmsis(acc, multiplier, shift):
+    """CMSIS-NN's arm_nn_requantize_s64 (its 16x8 FC and LSTM): the same reduced multiplier as
+    TFLM, but (int32)((acc * m) >> (14 - shift)) truncates to int32 before the last rounding
+    shift (r + 1) >> 1, one bit earlier than TFLM."""
+    m = int(multiplier)
+    reduced = (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
+    r = wrap_int32((np.asarray(acc, np.int64) * reduced) >> (14 - int(shift)))
+    return (r + 1) >> 1
+
+
+def wrap_int32(v):
+    """Two's-complement truncation of an int64 to int32 (C/C++ static_cast<int32_t>)."""
+    v = np.asarray(v, np.int64)
+    return ((v + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
 def saturate(x, lo: int, hi: int):
     return np.clip(np.asarray(x, np.int64), lo, hi)
 

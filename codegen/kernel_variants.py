@@ -4,8 +4,9 @@
     portable   plain C99 kernels only
     dsp        Arm DSP-extension paths (Cortex-M4/M7/M33/M55)
     mve        Helium paths (Cortex-M55), DSP paths where a kernel has no Helium path
-    cmsis-nn   integer LSTM layers call CMSIS-NN (arm_lstm_unidirectional_s8/_s16), built from
-               the checkout named by CMSIS_NN_PATH; numerics follow CMSIS-NN ('cmsis-nn' flavour)
+    cmsis-nn   integer LSTM and dense layers call CMSIS-NN (arm_lstm_unidirectional_s8/_s16,
+               arm_fully_connected_s8/_per_channel_s8/_s16), built from the checkout named by
+               CMSIS_NN_PATH; numerics follow CMSIS-NN ('cmsis-nn' flavour)
 
 Each target lists the variants it can build in targets/<name>/target.toml (kernel_variants).
 """
@@ -50,17 +51,26 @@ def use_kernel_variant(qm, kernels: str) -> None:
     """Record the variant in a quantized model; a backend's layers take its numerics flavour.
 
     Only layers the backend implements change flavour (the simulator then models the
-    library's arithmetic for them); every other layer keeps rnnc's kernels and numerics."""
-    from .registry import backend_layers
+    library's arithmetic for them, and the emitter calls the library); every other layer keeps
+    rnnc's kernels and numerics, with the reason in q.attrs['kernels_note']."""
+    from .registry import backend_declines
     qm.kernels = kernels
     lib = backend(kernels)
     if lib is None:
         return
-    mine = backend_layers(lib)
     used = False
     for q in qm.layers:
-        if (q.kind, q.scheme) in mine:
+        why = backend_declines(lib, q)
+        if why is None:
             q.attrs["flavour"] = BACKENDS[lib]
             used = True
+        else:
+            q.attrs["kernels_note"] = why
     if used:
         qm.flavour = BACKENDS[lib]
+
+
+def layer_backend(qm, q) -> str | None:
+    """The external library that computes this layer, or None for rnnc's kernels."""
+    lib = backend(qm.kernels)
+    return lib if lib is not None and q.attrs.get("flavour") == BACKENDS[lib] else None

@@ -63,12 +63,13 @@ def measure_sqnr(qm: QModel, model: ir.Model, calib: np.ndarray) -> None:
 
 def layer_rows(qm: QModel, target: dict) -> list[dict]:
     from .emit.frame import layer_views
+    from .kernel_variants import layer_backend
     rows = []
     for q, v in zip(qm.layers, layer_views(qm, target)):
         weight_bytes = emitted_bytes(v.code.weights)
         rows.append(dict(
             layer=q.name, type=q.kind + _direction(q), sizes=f"{q.in_size}->{q.out_size}",
-            scheme=q.scheme, params=parameter_count(q), weight_bytes=weight_bytes,
+            scheme=q.scheme, kernels=layer_backend(qm, q) or "rnnc", params=parameter_count(q), weight_bytes=weight_bytes,
             state_bytes=sum(C_SIZES[b.ctype] * b.count for b in v.code.state),
             scratch_bytes=sum(C_SIZES[b.ctype] * b.count for b in v.code.scratch),
             macs=macs_per_step(q), sqnr=q.report.get("sqnr_db")))
@@ -94,19 +95,19 @@ def _direction(q) -> str:
 
 def format_table(rows: list[dict]) -> str:
     cols = [("layer", "layer"), ("type", "type"), ("sizes", "in->out"), ("scheme", "scheme"),
-            ("params", "params"), ("weight_bytes", "weight B"), ("state_bytes", "state B"),
+            ("kernels", "kernels"), ("params", "params"), ("weight_bytes", "weight B"), ("state_bytes", "state B"),
             ("scratch_bytes", "scratch B"), ("macs", "MACs/step"), ("sqnr", "SQNR dB")]
     def fmt(k, v):
         if k == "sqnr":
             return "-" if v is None else ("inf" if v == float("inf") else f"{v:.1f}")
         return str(v)
     table = [[h for _, h in cols]] + [[fmt(k, r[k]) for k, _ in cols] for r in rows]
-    total = ["total", "", "", "", str(sum(r["params"] for r in rows)),
+    total = ["total", "", "", "", "", str(sum(r["params"] for r in rows)),
              str(sum(r["weight_bytes"] for r in rows)), str(sum(r["state_bytes"] for r in rows)),
              str(sum(r["scratch_bytes"] for r in rows)), str(sum(r["macs"] for r in rows)), ""]
     table.append(total)
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
-    lines = ["  ".join(c.rjust(w) if i >= 4 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
+    lines = ["  ".join(c.rjust(w) if i >= 5 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
              for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.insert(len(lines) - 1, "  ".join("-" * w for w in widths))

@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import __version__
 from ..fixedpoint import SIGMOID_TABLE_U16
 from ..qmodel import C_TYPES, QModel
-from ..kernel_variants import MACROS, backend, fc_s8_rows
+from ..kernel_variants import MACROS, backend, fc_s8_rows, layer_backend
 from ..registry import lookup_emitter
 from .layercode import EmitContext, LayerCode, make_env, templates_dir
 
@@ -44,7 +44,7 @@ def layer_views(qm: QModel, target: dict, env=None) -> list[LayerView]:
     env = env or make_env()
     views = []
     for i, q in enumerate(qm.layers):
-        fn = lookup_emitter(q.kind, q.scheme, backend(qm.kernels), q.where)
+        fn = lookup_emitter(q.kind, q.scheme, layer_backend(qm, q), q.where)
         ctx = EmitContext(qm.name, i, env, target, qm.flavour, qm.kernels)
         code = fn(q, ctx)
         views.append(LayerView(i, q.name, q.kind, q.scheme, C_TYPES[q.in_dtype], C_TYPES[q.out_dtype],

@@ -18,17 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..fixedpoint import (multiply_by_quantized_multiplier as mbqm,
-                          multiply_by_quantized_multiplier_int64 as mbqm64, sat16, saturate,
-                          sigmoid_s16, tanh_s16)
+                          multiply_by_quantized_multiplier_int64 as mbqm64, requantize_s64_cmsis,
+                          sat16, saturate, sigmoid_s16, tanh_s16, wrap_int32)
 from ..registry import simulator
 
 FLAVOURS = ("tflm", "cmsis-nn")
-
-
-def wrap_int32(v):
-    """Two's-complement truncation of an int64 to int32 (C/C++ static_cast<int32_t>)."""
-    v = np.asarray(v, np.int64)
-    return ((v + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
 
 
 def _fc_term(x, w, b, mult, shift, act, flavour="tflm"):
@@ -41,16 +35,8 @@ def _fc_term(x, w, b, mult, shift, act, flavour="tflm"):
     if act == "int8":
         return mbqm(acc, mult, shift)
     if flavour == "cmsis-nn":
-        return _requantize_s64_cmsis(acc, mult, shift)
+        return requantize_s64_cmsis(acc, mult, shift)
     return wrap_int32(mbqm64(acc, mult, shift))
-
-
-def _requantize_s64_cmsis(acc, mult, shift):
-    """CMSIS-NN's arm_nn_requantize_s64: (int32)((acc * m) >> (14 - shift)), then (r + 1) >> 1."""
-    m = int(mult)
-    reduced = (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
-    r = wrap_int32((np.asarray(acc, np.int64) * reduced) >> (14 - int(shift)))
-    return (r + 1) >> 1
 
 
 def gate_preactivation(x, h, arrays, p, g, act, flavour="tflm"):

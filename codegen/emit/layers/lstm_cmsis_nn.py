@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import UnsupportedError
 from ...registry import emitter
 from ..layercode import Buffer, LayerCode
+from ._cmsis_nn_common import s16_partial_sums_may_overflow
 from ._rnn_int_common import KIND, sequence_body
 
 #: CMSIS-NN sources an integer LSTM needs, relative to the checkout (CMSIS_NN_PATH)
@@ -37,18 +37,17 @@ SOURCES = {
 GATES = (("input_gate", 0, "ARM_SIGMOID"), ("forget_gate", 1, "ARM_SIGMOID"),
          ("cell_gate", 2, "ARM_TANH"), ("output_gate", 3, "ARM_SIGMOID"))
 
-#: CMSIS-NN's 16x8 FC accumulates the first 512 columns in int32, starting from the bias
-_S16_INT32_COLUMNS = 512
-
-
-def _check_s16_accumulators(q, w: np.ndarray, b: np.ndarray, what: str) -> None:
-    """Refuse int16x8 layers whose accumulators could overflow CMSIS-NN's int32 partial sums."""
-    head = np.abs(w[..., :_S16_INT32_COLUMNS].astype(np.int64)).sum(axis=-1)
-    worst = np.abs(b.astype(np.int64)) + 32768 * head
-    if worst.max(initial=0) >= 2 ** 31:
-        raise UnsupportedError(
-            f"CMSIS-NN's int16 LSTM accumulates in int32 and could overflow for the {what} weights of this "
-            "layer (bias + 32768 * sum|w| >= 2^31); compile it with rnnc's own kernels", where=q.where)
+def _declines(q) -> str | None:
+    """int16x8 layers whose accumulators could overflow CMSIS-NN's int32 partial sums keep
+    rnnc's kernels (CMSIS-NN would wrap where TFLM and rnnc do not)."""
+    if q.attrs["act"] != "int16":
+        return None
+    for d in range(len(q.attrs["dirs"])):
+        for side, w, b in (("input", "w", "bx"), ("recurrent", "r", "bh")):
+            if s16_partial_sums_may_overflow(q.arrays[f"{w}{d}"], q.arrays[f"{b}{d}"]):
+                return (f"CMSIS-NN's int16 LSTM could overflow its int32 partial sums on the {side} weights "
+                        "(bias + 32768 * sum|w| >= 2^31)")
+    return None
 
 
 def _gate(ctx, q, d: int, name: str, g: int, act: str) -> str:
@@ -79,12 +78,9 @@ def _params(q, ctx, d: int) -> str:
             f"    .output_offset = {q.attrs['zp_h']},\n{gates}\n}};")
 
 
-def _arrays(q, ctx, d: int, suffix: str, bias_t: str) -> list[str]:
+def _arrays(q, ctx, d: int, bias_t: str) -> list[str]:
     w, r = q.arrays[f"w{d}"], q.arrays[f"r{d}"]
     bx, bh = q.arrays[f"bx{d}"].astype(np.int64), q.arrays[f"bh{d}"].astype(np.int64)
-    if suffix == "s16":
-        _check_s16_accumulators(q, w, bx, "input")
-        _check_s16_accumulators(q, r, bh, "recurrent")
     return [ctx.array("int8_t", f"w{d}", w, align=4), ctx.array("int8_t", f"r{d}", r, align=4),
             ctx.array(bias_t, f"bx{d}", bx, per_line=8), ctx.array(bias_t, f"bh{d}", bh, per_line=8)]
 
@@ -105,7 +101,7 @@ def _call(ctx, d: int, x: str, y: str, h: str, c: str) -> str:
     return f"{ctx.sym('cmsis_step')}(&{ctx.sym(f'params{d}')}, {x}, {y}, {h}, {c})"
 
 
-@emitter("lstm", "int8", "int16x8", backend="cmsis-nn")
+@emitter("lstm", "int8", "int16x8", backend="cmsis-nn", accepts=_declines)
 def emit_lstm_cmsis_nn(q, ctx) -> LayerCode:
     suffix, act_t, bias_t = KIND[q.attrs["act"]]
     H = q.attrs["hidden_size"]
@@ -114,7 +110,7 @@ def emit_lstm_cmsis_nn(q, ctx) -> LayerCode:
                      external_headers={"arm_nnfunctions.h"},
                      comment=f"integer LSTM ({q.scheme}) through CMSIS-NN {fn}, {q.attrs['direction']}, hidden {H}")
     for d in range(len(q.attrs["dirs"])):
-        code.weights += _arrays(q, ctx, d, suffix, bias_t) + [_params(q, ctx, d)]
+        code.weights += _arrays(q, ctx, d, bias_t) + [_params(q, ctx, d)]
     code.scratch.append(Buffer("int16_t", "scratch", 2 * H, "CMSIS-NN temp1 and temp2 (gates)"))
     code.functions.append(_step_function(fn, ctx, act_t, H))
     zp = q.attrs["zp_h"]
