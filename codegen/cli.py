@@ -34,6 +34,13 @@ def _save_npy(path: str, y: np.ndarray) -> None:
         raise RnncError(f"cannot write output ({e.strerror})", file=path) from None
 
 
+def _print_kernel_notes(qm, lead: str = "") -> None:
+    """Name the layers a kernel backend (--kernels cmsis-nn) left to rnnc's kernels, and why."""
+    for q in qm.layers:
+        if "kernels_note" in q.attrs:
+            print(f"{lead}layer '{q.name}' keeps rnnc's kernels: {q.attrs['kernels_note']}")
+
+
 def cmd_compile(a) -> int:
     from .api import compile_model
     calib = _load_npy(a.calib, "calibration") if a.calib else None
@@ -48,9 +55,7 @@ def cmd_compile(a) -> int:
         raise
     print(f"rnnc: compiled {a.model} -> {a.output} (prefix '{qm.name}', scheme {qm.scheme}, "
           f"target {qm.target}, kernels {qm.kernels}, {len(qm.layers)} layers)")
-    for q in qm.layers:
-        if "kernels_note" in q.attrs:
-            print(f"rnnc: layer '{q.name}' keeps rnnc's kernels: {q.attrs['kernels_note']}")
+    _print_kernel_notes(qm, "rnnc: ")
     from .toolchain.targets import load_target
     tgt = load_target(qm.target)
     if tgt.get("runner") == "qemu" and shutil.which(tgt.get("cc", "")):
@@ -111,9 +116,7 @@ def cmd_inspect(a) -> int:
     print(io + ("; streaming step API" if qm.causal else "; whole-sequence API only"))
     tgt = load_target(qm.target)
     print(format_table(layer_rows(qm, tgt)))
-    for q in qm.layers:
-        if "kernels_note" in q.attrs:
-            print(f"layer '{q.name}' keeps rnnc's kernels: {q.attrs['kernels_note']}")
+    _print_kernel_notes(qm)
     if tgt.get("runner") == "qemu":
         from .toolchain.footprint import measure
         print(measure(Path(a.out), tgt, qm.name).summary(qm.target))

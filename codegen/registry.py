@@ -17,8 +17,8 @@ for the layers it implements; every other layer keeps the default emitter:
 
     @emitter("lstm", "int8", "int16x8", backend="cmsis-nn")
 
-`accepts(q) -> None | str` may narrow that to the layers the library can compute exactly; a
-layer it declines (the string says why) keeps rnnc's kernels and numerics.
+`declines=fn` narrows that to the layers the library computes exactly: fn(q) returns None for a
+layer it takes, or why not; a declined layer keeps rnnc's kernels and numerics.
 
 Signatures
 - quantizer(layer, ctx) -> QLayer. ctx.in_q / ctx.in_dtype describe the input the layer
@@ -41,8 +41,8 @@ SIMULATORS: dict[tuple[str, str], Callable] = {}
 EMITTERS: dict[tuple[str, str], Callable] = {}
 #: (backend, kind, scheme) -> emitter of a layer implemented by an external kernel library
 BACKEND_EMITTERS: dict[tuple[str, str, str], Callable] = {}
-#: (backend, kind, scheme) -> accepts(q): None when the library takes the layer, else why not
-BACKEND_ACCEPTS: dict[tuple[str, str, str], Callable | None] = {}
+#: (backend, kind, scheme) -> declines(q): None when the library takes the layer, else why not
+BACKEND_DECLINES: dict[tuple[str, str, str], Callable | None] = {}
 
 
 def _register(table: dict, kind: str, schemes: tuple[str, ...]):
@@ -64,7 +64,7 @@ def simulator(kind: str, *schemes: str):
     return _register(SIMULATORS, kind, schemes)
 
 
-def emitter(kind: str, *schemes: str, backend: str | None = None, accepts: Callable | None = None):
+def emitter(kind: str, *schemes: str, backend: str | None = None, declines: Callable | None = None):
     if backend is None:
         return _register(EMITTERS, kind, schemes)
 
@@ -73,7 +73,7 @@ def emitter(kind: str, *schemes: str, backend: str | None = None, accepts: Calla
             if (backend, kind, s) in BACKEND_EMITTERS:
                 raise RuntimeError(f"duplicate registration for {(backend, kind, s)}: {fn.__module__}.{fn.__name__}")
             BACKEND_EMITTERS[(backend, kind, s)] = fn
-            BACKEND_ACCEPTS[(backend, kind, s)] = accepts
+            BACKEND_DECLINES[(backend, kind, s)] = declines
         return fn
     return deco
 
@@ -92,8 +92,8 @@ def backend_declines(backend: str, q) -> str | None:
     key = (backend, q.kind, q.scheme)
     if key not in BACKEND_EMITTERS:
         return f"{backend} does not implement {q.kind} layers ({q.scheme})"
-    accepts = BACKEND_ACCEPTS[key]
-    return accepts(q) if accepts else None
+    declines = BACKEND_DECLINES[key]
+    return declines(q) if declines else None
 
 
 def lookup(table: dict, kind: str, scheme: str, what: str, where: str = ""):
