@@ -297,3 +297,36 @@ def test_front_door_errors(tmp_path):
     (tmp_path / "m.pb").write_bytes(b"x")
     with pytest.raises(RnncError, match="unknown model format '.pb'"):
         load_model(str(tmp_path / "m.pb"))
+
+
+def _external_value(path: Path) -> onnx.TensorProto:
+    """A one-element float tensor whose data lives in `path` (as the ONNX external-data format
+    writes it): reading it must never happen."""
+    t = numpy_helper.from_array(np.zeros(1, np.float32), "value")
+    t.ClearField("raw_data")
+    t.data_location = TensorProto.EXTERNAL
+    t.external_data.add(key="location", value=str(path))
+    t.external_data.add(key="length", value="4")
+    return t
+
+
+@pytest.mark.parametrize("symbolic", [True, False])
+def test_constant_of_shape_value_in_an_external_file_is_refused(tmp_path, symbolic, monkeypatch):
+    """ConstantOfShape's `value` goes through the same guarded reader as every initializer:
+    a model cannot make rnnc read a file (relative to the working directory or absolute) and
+    learn whether it exists or what it starts with."""
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.float32(7.0).tobytes())
+    monkeypatch.chdir(tmp_path)
+    for location in (secret, Path("secret.bin"), tmp_path / "missing.bin"):
+        b = Builder(0)
+        if symbolic:    # zeros shaped like the batch (folded on symbolic sizes)
+            s = b.op("Shape", ["x"])
+            shape = b.op("Concat", [b.op("Unsqueeze", [b.op("Gather", [s, b.const(0, np.int64)], axis=0),
+                                                       b.const([0], np.int64)]), b.const([1, 2], np.int64)], axis=0)
+        else:           # a constant shape (folded by onnx.reference)
+            shape = b.const([1, 1, 2], np.int64)
+        zeros = b.op("ConstantOfShape", [shape], value=_external_value(location))
+        out = b.op("Add", [b.op("MatMul", ["x", b.rand(4, 2)]), zeros])
+        _expect_error(b.model(TensorProto.FLOAT, ["B", "T", 4], out), tmp_path, "external file",
+                      cls=UnsupportedError)

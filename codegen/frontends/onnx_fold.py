@@ -8,9 +8,8 @@ import onnx
 from onnx import helper
 
 from ..errors import RnncError, UnsupportedError
+from .onnx_tensors import MAX_ELEMENTS, attribute_value, checked_attributes
 from .onnx_values import SymZeros, is_const, is_symbolic
-
-MAX_ELEMENTS = 1 << 26
 
 #: Ops folded on constants: the shape arithmetic and weight preprocessing exporters emit.
 #: Anything else (Loop, If, Scan, random ops...) is refused: folding must stay bounded in time.
@@ -26,9 +25,10 @@ _ELEMENTWISE = {"Add", "And", "Div", "Equal", "Greater", "GreaterOrEqual", "Less
 
 
 def attr(node, name, default=None):
+    """An attribute's value (tensors read through the guarded onnx_tensors.tensor_array)."""
     for a in node.attribute:
         if a.name == name:
-            return helper.get_attribute_value(a)
+            return attribute_value(a)
     return default
 
 
@@ -41,7 +41,7 @@ def fold_constant(node, inputs: list, opset: int = 17) -> list:
     names = [f"in{i}" if v is not None else "" for i, v in enumerate(inputs)]
     outs = [f"out{i}" for i in range(len(node.output))]
     n = helper.make_node(node.op_type, names, outs, domain=node.domain or "")
-    n.attribute.extend(node.attribute)
+    n.attribute.extend(checked_attributes(node))
     graph = helper.make_graph(
         [n], "fold",
         [helper.make_tensor_value_info(nm, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
@@ -130,7 +130,7 @@ def fold_symbolic(node, inputs: list):
         return x[int(starts[0]):int(min(ends[0], 1 << 30))]
     if op == "ConstantOfShape":
         value = attr(node, "value")
-        v = onnx.numpy_helper.to_array(value).reshape(-1)[0] if value is not None else 0.0
+        v = np.asarray(value).reshape(-1)[0] if value is not None else 0.0
         if v != 0:
             raise UnsupportedError("ConstantOfShape with a non-zero value on a symbolic shape")
         return SymZeros(tuple(x.tolist()))

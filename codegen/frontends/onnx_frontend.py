@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
 
 from .. import ir
 from ..emit.cgen import c_identifier
 from ..errors import RnncError, UnsupportedError
 from . import onnx_ops, onnx_select  # noqa: F401  (importing registers the op handlers)
-from .onnx_fold import MAX_ELEMENTS, any_symbolic, attr, fold_constant, fold_symbolic, is_foldable
+from .onnx_fold import any_symbolic, attr, fold_constant, fold_symbolic, is_foldable
 from .onnx_lowering import OPS, Lowering
+from .onnx_tensors import safe_name as _safe_name, tensor_array
 from .onnx_values import Axis, Graph, Seq, seq_shape
 
 MAX_FILE_BYTES = 1 << 30
@@ -73,11 +73,6 @@ def _read(path: str) -> bytes:
         raise RnncError(f"cannot read the file ({e.strerror})", file=path) from None
 
 
-def _safe_name(s: str) -> str:
-    """Node names appear in messages only, cut short and printable."""
-    return "".join(ch if ch.isprintable() else "?" for ch in str(s))[:60]
-
-
 def _opset(model) -> int:
     versions = [int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")]
     if not versions:
@@ -104,27 +99,6 @@ def _live_nodes(graph) -> list:
             live.append((i, node))
             needed.update(node.input)
     return live[::-1]
-
-
-_TENSOR_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
-                 onnx.TensorProto.INT8, onnx.TensorProto.INT16, onnx.TensorProto.INT32,
-                 onnx.TensorProto.INT64, onnx.TensorProto.UINT8, onnx.TensorProto.UINT16,
-                 onnx.TensorProto.UINT32, onnx.TensorProto.UINT64, onnx.TensorProto.BOOL}
-
-
-def tensor_array(t, what: str) -> np.ndarray:
-    """A TensorProto as a numpy array, refusing what is unsafe or absurd before decoding it."""
-    name = f"{what} '{_safe_name(t.name)}'" if t.name else what
-    if t.data_location == onnx.TensorProto.EXTERNAL or len(t.external_data):
-        raise UnsupportedError(f"{name} keeps its data in an external file; save the model as one file")
-    if t.data_type not in _TENSOR_TYPES:
-        raise UnsupportedError(f"{name} has element type {t.data_type}, not a plain number type")
-    if any(d < 0 for d in t.dims):
-        raise RnncError(f"{name} has a negative dimension {list(t.dims)[:8]}")
-    n = int(np.prod([int(d) for d in t.dims], dtype=object)) if len(t.dims) else 1
-    if n > MAX_ELEMENTS:
-        raise RnncError(f"{name} is too large ({n} elements)")
-    return numpy_helper.to_array(t)
 
 
 def _bind_inputs(graph, nodes: list, low: Lowering) -> None:
