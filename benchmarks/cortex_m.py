@@ -74,7 +74,7 @@ def measure_build(out: Path, core: str, variant: str) -> dict:
     qm, tgt = QModel.load(out), load_target(core)
     extra = [f"-DRNNC_KERNELS={OWN[variant]}"] if variant in OWN else []
     ips = instructions_per_step(out, tgt, qm, extra=extra)
-    fp = measure(out, tgt, qm.name, extra=extra)
+    fp = measure(out, tgt, qm, extra=extra)
     state = sum(r["state_bytes"] for r in layer_rows(qm, tgt))
     return dict(ips=ips, flash=fp.flash, ram=fp.ram + state, stack=fp.stack_bytes, minimum=minimum_bytes(qm, tgt))
 

@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from codegen import ir  # noqa: E402
 from codegen.api import compile_ir, compile_model  # noqa: E402
 from codegen.frontends import load_model  # noqa: E402
-from codegen.toolchain.host import find_cc, model_sources  # noqa: E402
+from codegen.toolchain.build import model_source_paths  # noqa: E402
+from codegen.toolchain.host import find_cc  # noqa: E402
 
 SIZES = (64, 256, 512)
 
@@ -53,7 +54,7 @@ def onnx_from_ir(layer: ir.RecurrentLayer, T: int, path: Path) -> None:
 
 def time_c(out: Path, prefix: str, qm, cflags: list[str]) -> float:
     exe = out / "bench"
-    srcs = [s for s in map(str, model_sources(out)) if not s.endswith("testbench.c")]
+    srcs = [str(p) for p in model_source_paths(out)]
     cmd = [find_cc(), *cflags, "-std=c99", f"-DPREFIX={prefix}", f'-DMODEL_HEADER="{prefix}.h"',
            f"-DINPUT_SIZE={qm.input_size}", f"-DOUTPUT_SIZE={qm.output_size}", "-I", str(out),
            str(ROOT / "benchmarks" / "bench_step.c"), *srcs, "-o", str(exe), "-lm"]

@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,48 +14,46 @@ from pathlib import Path
 import numpy as np
 
 from . import ir
-from .emit.cgen import c_identifier
-from .emit.frame import emit_model, write_files
+from .emit.frame import emit_model
+from .emit.names import check_prefix, default_prefix
 from .errors import RnncError
 from .frontends import load_model
 from .kernel_variants import check_kernels, use_kernel_variant
 from .qmodel import NUMPY_TYPES, QModel
 from .quantize import quantize_model
 from .simulate import check_input, default_lengths, run_model
-from .toolchain import binio, host, qemu
+from .toolchain import binio
+from .toolchain.runners import runner_for
 from .toolchain.targets import load_target
 
 
 def compile_model(model_path: str, out_dir: str, *, target: str = "host", scheme: str = "int8",
                   calib: np.ndarray | None = None, prefix: str | None = None,
                   max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
-                  kernels: str = "auto") -> QModel:
+                  kernels: str = "auto", force: bool = False) -> QModel:
     model = load_model(model_path)
     return compile_ir(model, out_dir, target=target, scheme=scheme, calib=calib, prefix=prefix,
-                      max_steps=max_steps, layer_schemes=layer_schemes, kernels=kernels)
+                      max_steps=max_steps, layer_schemes=layer_schemes, kernels=kernels, force=force)
 
 
 def compile_ir(model: ir.Model, out_dir: str, *, target: str = "host", scheme: str = "int8",
                calib: np.ndarray | None = None, prefix: str | None = None,
                max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
-               kernels: str = "auto") -> QModel:
-    """Quantize an IR model and write the C sources and manifest into out_dir."""
+               kernels: str = "auto", force: bool = False) -> QModel:
+    """Quantize an IR model and write the C sources and manifest into out_dir.
+
+    out_dir may hold other files: rnnc refuses to overwrite any it did not write (or that was
+    edited since) unless force=True (codegen/outdir.py)."""
     tgt = load_target(target)
     kernels = check_kernels(kernels, tgt)
-    if prefix is not None and c_identifier(prefix) != prefix:
-        raise RnncError(f"--prefix '{prefix}' is not a lowercase C identifier (try '{c_identifier(prefix)}')")
+    prefix = check_prefix(prefix) if prefix is not None else default_prefix(model.name)
     qm = quantize_model(model, scheme, calib, target=target, prefix=prefix,
                         layer_schemes=layer_schemes, options={"max_steps": max_steps} if max_steps else None)
     use_kernel_variant(qm, kernels)
     if calib is not None:
         from .report import measure_sqnr
         measure_sqnr(qm, model, calib)
-    files = emit_model(qm, tgt)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise RnncError("output path exists and is not a folder", file=str(out))
-    write_files(files, out)
-    qm.save(out)
+    qm.save(Path(out_dir), emit_model(qm, tgt), force=force)
     return qm
 
 
@@ -69,23 +66,54 @@ def _out_shape(qm: QModel, x: np.ndarray) -> tuple[int, int, int]:
     return (x.shape[0], 1 if qm.last_step else x.shape[1], qm.output_size)
 
 
-def run_compiled(out_dir: str, x: np.ndarray, *, mode: int = 0, trace: bool = False,
-                 sanitize: bool | None = None, extra_cflags: list[str] | None = None):
-    """Build OUT for its target, run it on x. Returns y, or (y, per-layer outputs) if trace."""
+#: Largest run rnnc starts without being asked (input, output, per-layer traces and the
+#: simulator's copies together); RNNC_MAX_RUN_BYTES raises it.
+DEFAULT_MAX_RUN_BYTES = 2 << 30
+
+
+def run_bytes(qm: QModel, batch: int, steps: int, trace: bool) -> int:
+    """What one run of `batch` sequences of `steps` steps writes and holds, roughly: the input
+    and output files, the per-layer trace (a 16-byte record header per layer and step) and the
+    simulator's int64 copies of every layer output (verify keeps them all)."""
+    in_bytes = batch * steps * qm.input_size * np.dtype(NUMPY_TYPES[qm.input_dtype]).itemsize
+    out_steps = 1 if qm.last_step else steps
+    total = in_bytes + batch * out_steps * qm.output_size * np.dtype(NUMPY_TYPES[qm.output_dtype]).itemsize
+    if trace:
+        t = steps
+        for q in qm.layers:
+            t = 1 if q.kind == "last_step" else t
+            total += batch * t * (16 + q.out_size * np.dtype(NUMPY_TYPES[q.out_dtype]).itemsize + 8 * q.out_size)
+    return int(total)
+
+
+def check_run_size(qm: QModel, batch: int, steps: int, trace: bool) -> None:
+    import os
+    limit = int(os.environ.get("RNNC_MAX_RUN_BYTES", DEFAULT_MAX_RUN_BYTES))
+    need = run_bytes(qm, batch, steps, trace)
+    if need > limit:
+        raise RnncError(f"{batch} sequences of {steps} steps would need about {need / 2**30:.1f} GiB of "
+                        f"files and memory (inputs, outputs{', per-layer traces' if trace else ''}); the limit is "
+                        f"{limit / 2**30:.1f} GiB: use fewer or shorter sequences, or raise RNNC_MAX_RUN_BYTES")
+
+
+def run_compiled(out_dir: str, x: np.ndarray, *, api: str = "run", chunk: int | None = None,
+                 trace: bool = False, sanitize: bool | None = None, extra_cflags: list[str] | None = None):
+    """Build OUT for its target, run it on x. Returns y, or (y, per-layer outputs) if trace.
+
+    api="run" calls <prefix>_run once per row, api="step" <prefix>_step per time step;
+    chunk=N calls <prefix>_run on chunks of N steps (streaming)."""
     out = Path(out_dir)
     qm = QModel.load(out)
     x, lengths = _inputs(qm, x)
-    if mode == 1 and not qm.causal:
-        raise RnncError("the step API does not exist for this model (it has non-causal layers)")
-    tgt = load_target(qm.target)
+    mode = _drive_mode(qm, api, chunk)
+    check_run_size(qm, x.shape[0], x.shape[1], trace)
+    runner = runner_for(load_target(qm.target))
+    runner.check_capacity(qm, x.shape[0], x.shape[1])
+    program = runner.build_testbench(out, qm, trace=trace, sanitize=sanitize, extra=extra_cflags)
     with tempfile.TemporaryDirectory(prefix="rnnc-run-") as tmp:
         tmp = Path(tmp)
-        binio.write_input(tmp / "in.bin", x, lengths, mode)
-        if tgt.get("runner") == "qemu":
-            qemu.run_elf(qemu.build_elf(out, tgt, trace=trace, extra=extra_cflags), tgt, tmp)
-        else:
-            exe = host.build_testbench(out, sanitize=sanitize, trace=trace, extra=extra_cflags)
-            host.run_testbench(exe, tmp / "in.bin", tmp / "out.bin", tmp / "trace.bin" if trace else None)
+        binio.write_input(tmp / "in.bin", x, lengths, mode, chunk or 0)
+        runner.run_testbench(program, tmp, trace=trace)
         y = binio.read_output(tmp / "out.bin", NUMPY_TYPES[qm.output_dtype], _out_shape(qm, x))
         if not trace:
             return y
@@ -96,6 +124,21 @@ def run_compiled(out_dir: str, x: np.ndarray, *, mode: int = 0, trace: bool = Fa
         layers = binio.read_trace(tmp / "trace.bin", [NUMPY_TYPES[q.out_dtype] for q in qm.layers],
                                   [q.out_size for q in qm.layers], x.shape[0], steps)
         return y, layers
+
+
+def _drive_mode(qm: QModel, api: str, chunk: int | None) -> int:
+    if api not in ("run", "step"):
+        raise RnncError(f"unknown API '{api}' (run or step)")
+    if chunk is not None:
+        if api == "step":
+            raise RnncError("--chunk streams through <prefix>_run; it cannot be combined with the step API")
+        if not 1 <= int(chunk) <= 2 ** 31 - 1:
+            raise RnncError(f"--chunk must be a number of steps from 1 to 2147483647, got {chunk}")
+    if (api == "step" or chunk is not None) and not qm.causal:
+        raise RnncError("the step API does not exist for this model (it has non-causal layers)")
+    if chunk is not None:
+        return binio.MODE_CHUNKS
+    return binio.MODE_STEP if api == "step" else binio.MODE_RUN
 
 
 def simulate_compiled(out_dir: str, x: np.ndarray, keep: bool = False):
@@ -168,7 +211,3 @@ def random_input(qm: QModel, n: int, steps: int | None = None, seed: int = 0) ->
         return rng.standard_normal(shape).astype(np.float32)
     info = np.iinfo(NUMPY_TYPES[qm.input_dtype])
     return rng.integers(info.min, info.max + 1, shape).astype(NUMPY_TYPES[qm.input_dtype])
-
-
-def clean_build(out_dir: str) -> None:
-    shutil.rmtree(Path(out_dir) / ".build", ignore_errors=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -16,9 +16,34 @@ import numpy as np
 from . import __version__
 from .errors import RnncError
 
+INT32_MAX = 2 ** 31 - 1
+MAX_STEPS_LIMIT = 1 << 20     # longest sequence a non-causal model may buffer
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors are user errors: one line, exit code 2, like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"rnnc: error: {message} (see '{self.prog} --help')\n")
+
+
+def _int_in(lo: int, hi: int, what: str):
+    """An argparse type: an integer in [lo, hi], else a one-line error naming the option."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer, got '{text}'") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must be from {lo} to {hi}, got {v}")
+        return v
+    return parse
+
 
 def _load_npy(path: str, what: str) -> np.ndarray:
     p = Path(path)
+    if p.is_dir():
+        raise RnncError(f"{what} is a folder, not a .npy file", file=path)
     if not p.is_file():
         raise RnncError(f"{what} file not found", file=path)
     try:
@@ -28,10 +53,25 @@ def _load_npy(path: str, what: str) -> np.ndarray:
 
 
 def _save_npy(path: str, y: np.ndarray) -> None:
+    """Write exactly `path` (np.save would append '.npy', and './' would become './.npy')."""
+    p = Path(path)
+    if path.endswith(("/", os.sep)) or p.is_dir():
+        raise RnncError("the output path is a folder; name a .npy file", file=path)
     try:
-        np.save(path, y)
+        with open(p, "wb") as f:
+            np.save(f, y, allow_pickle=False)
     except OSError as e:
-        raise RnncError(f"cannot write output ({e.strerror})", file=path) from None
+        raise RnncError(f"cannot write the output ({e.strerror})", file=path) from None
+
+
+def _input(a, qm) -> np.ndarray:
+    """The --input array, checked against the model; errors name the input file."""
+    from .simulate import check_input
+    x = _load_npy(a.input, "input")
+    try:
+        return check_input(qm, x)
+    except RnncError as e:
+        raise e.with_context(file=a.input) from None
 
 
 def _print_kernel_notes(qm, lead: str = "") -> None:
@@ -41,14 +81,27 @@ def _print_kernel_notes(qm, lead: str = "") -> None:
             print(f"{lead}layer '{q.name}' keeps rnnc's kernels: {q.attrs['kernels_note']}")
 
 
+def _layer_schemes(items: list[str] | None) -> dict[str, str] | None:
+    if not items:
+        return None
+    out = {}
+    for s in items:
+        name, sep, scheme = s.partition("=")
+        if not sep or not name or not scheme:
+            raise RnncError(f"--layer-scheme '{s}' is not LAYER=SCHEME")
+        if name in out:
+            raise RnncError(f"--layer-scheme names layer '{name}' twice")
+        out[name] = scheme
+    return out
+
+
 def cmd_compile(a) -> int:
     from .api import compile_model
     calib = _load_npy(a.calib, "calibration") if a.calib else None
-    layer_schemes = dict(s.split("=", 1) for s in a.layer_scheme) if a.layer_scheme else None
     try:
         qm = compile_model(a.model, a.output, target=a.target, scheme=a.scheme, calib=calib,
-                           prefix=a.prefix, max_steps=a.max_steps, layer_schemes=layer_schemes,
-                           kernels=a.kernels)
+                           prefix=a.prefix, max_steps=a.max_steps, layer_schemes=_layer_schemes(a.layer_scheme),
+                           kernels=a.kernels, force=a.force)
     except RnncError as e:
         if a.calib and "calibration" in e.reason and not e.file:
             raise e.with_context(file=a.calib) from None
@@ -56,44 +109,53 @@ def cmd_compile(a) -> int:
     print(f"rnnc: compiled {a.model} -> {a.output} (prefix '{qm.name}', scheme {qm.scheme}, "
           f"target {qm.target}, kernels {qm.kernels}, {len(qm.layers)} layers)")
     _print_kernel_notes(qm, "rnnc: ")
-    from .toolchain.targets import load_target
-    tgt = load_target(qm.target)
-    if tgt.get("runner") == "qemu" and shutil.which(tgt.get("cc", "")):
-        from .toolchain.footprint import measure
-        print("rnnc: " + measure(Path(a.output), tgt, qm.name).summary(qm.target))
+    _print_footprint(qm, Path(a.output), "rnnc: ", quiet_without_tools=True)
     return 0
 
 
-def _mode(a) -> int:
-    return {"run": 0, "step": 1}.get(a.api, None) if not a.chunk else int(a.chunk)
+def _print_footprint(qm, out: Path, lead: str = "", quiet_without_tools: bool = False) -> None:
+    """Flash, RAM and stack of the model code, on targets whose runner measures them."""
+    import shutil
+    from .toolchain.footprint import measure
+    from .toolchain.runners import runner_for
+    from .toolchain.targets import load_target
+    tgt = load_target(qm.target)
+    if not runner_for(tgt).measures_footprint or (quiet_without_tools and shutil.which(tgt["cc"]) is None):
+        return
+    print(lead + measure(out, tgt, qm).summary(qm.target))
+
+
+def _model(a):
+    from .qmodel import QModel
+    return QModel.load(Path(a.out))
 
 
 def cmd_run(a) -> int:
     from .api import run_compiled
-    x = _load_npy(a.input, "input")
-    y = run_compiled(a.out, x, mode=_mode(a))
-    _save_npy(a.output, y)
+    x = _input(a, _model(a))
+    _save_npy(a.output, run_compiled(a.out, x, api=a.api, chunk=a.chunk))
     return 0
 
 
 def cmd_sim(a) -> int:
     from .api import simulate_compiled
-    x = _load_npy(a.input, "input")
+    x = _input(a, _model(a))
     _save_npy(a.output, simulate_compiled(a.out, x))
     return 0
 
 
 def cmd_verify(a) -> int:
     from .api import random_input, verify_compiled
-    from .qmodel import QModel
+    qm = _model(a)
     if a.input:
-        x = _load_npy(a.input, "input")
+        x = _input(a, qm)
     else:
-        qm = QModel.load(Path(a.out))
         n = a.random
         if qm.sequence_lens is not None:
             n = len(qm.sequence_lens)
         steps = a.steps or (int(max(qm.sequence_lens)) if qm.sequence_lens is not None else None)
+        from .api import check_run_size
+        check_run_size(qm, n, steps or min(qm.max_steps, 16), trace=True)
         x = random_input(qm, n, steps, seed=a.seed)
     res = verify_compiled(a.out, x)
     print(f"rnnc verify {a.out}: {res.summary()}")
@@ -101,10 +163,9 @@ def cmd_verify(a) -> int:
 
 
 def cmd_inspect(a) -> int:
-    from .qmodel import QModel
     from .report import format_table, layer_rows
     from .toolchain.targets import load_target
-    qm = QModel.load(Path(a.out))
+    qm = _model(a)
     print(f"{qm.name}: {qm.source} (sha256 {qm.sha256[:16]}...), scheme {qm.scheme}, "
           f"target {qm.target}, kernels {qm.kernels}, numerics {qm.flavour}, generator {qm.generator}")
     io = f"input {qm.input_size} x {qm.input_dtype}"
@@ -114,22 +175,19 @@ def cmd_inspect(a) -> int:
     if qm.output_q:
         io += f" (scale {qm.output_q.scale:.6g}, zero point {qm.output_q.zero_point})"
     print(io + ("; streaming step API" if qm.causal else "; whole-sequence API only"))
-    tgt = load_target(qm.target)
-    print(format_table(layer_rows(qm, tgt)))
+    print(format_table(layer_rows(qm, load_target(qm.target))))
     _print_kernel_notes(qm)
-    if tgt.get("runner") == "qemu":
-        from .toolchain.footprint import measure
-        print(measure(Path(a.out), tgt, qm.name).summary(qm.target))
+    _print_footprint(qm, Path(a.out))
     return 0
 
 
 def cmd_bench(a) -> int:
-    from .qmodel import QModel
     from .toolchain.insncount import instructions_per_step
+    from .toolchain.runners import runner_for
     from .toolchain.targets import load_target
-    qm = QModel.load(Path(a.out))
+    qm = _model(a)
     tgt = load_target(qm.target)
-    if tgt.get("runner") != "qemu":
+    if not runner_for(tgt).counts_instructions:
         raise RnncError(f"rnnc bench counts instructions on emulated Cortex-M targets; '{qm.target}' is "
                         "not one (compile with --target cortex-m4 etc., or time the host with make bench)")
     ips = instructions_per_step(Path(a.out), tgt, qm)
@@ -139,9 +197,9 @@ def cmd_bench(a) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rnnc", description="Quantizing RNN-to-C compiler.")
+    p = _Parser(prog="rnnc", description="Quantizing RNN-to-C compiler.")
     p.add_argument("--version", action="version", version=f"rnnc {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("compile", help="import, quantize and emit C")
     c.add_argument("model", help="model file (.onnx or .tflite)")
@@ -150,9 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--scheme", default="int8", help="float | int8 | int16x8")
     c.add_argument("--calib", help="calibration data, float32 .npy of shape (batch, T, features)")
     c.add_argument("--prefix", help="C prefix of every generated symbol (default: from the model name)")
-    c.add_argument("--max-steps", type=int, help="longest sequence for non-causal models")
+    c.add_argument("--max-steps", type=_int_in(1, MAX_STEPS_LIMIT, "--max-steps"),
+                   help="longest sequence for non-causal models")
     c.add_argument("--layer-scheme", action="append", metavar="LAYER=SCHEME",
                    help="per-layer scheme override (repeatable)")
+    c.add_argument("--force", action="store_true",
+                   help="replace files in the output folder that rnnc did not write, or that were edited")
     c.add_argument("--kernels", default="auto",
                    help="auto | portable | dsp | mve | cmsis-nn (what the target offers: see its target.toml; "
                         "cmsis-nn builds against the checkout in CMSIS_NN_PATH)")
@@ -167,16 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "run":
             r.add_argument("--api", choices=("run", "step"), default="run",
                            help="drive the model through <prefix>_run (default) or <prefix>_step")
-            r.add_argument("--chunk", type=int, help="stream: call <prefix>_run on chunks of N steps")
+            r.add_argument("--chunk", type=_int_in(1, INT32_MAX, "--chunk"),
+                           help="stream: call <prefix>_run on chunks of N steps")
         r.set_defaults(fn=fn)
 
     v = sub.add_parser("verify", help="run + sim + exact comparison")
     v.add_argument("out")
     g = v.add_mutually_exclusive_group()
     g.add_argument("--input")
-    g.add_argument("--random", type=int, default=8, metavar="N", help="N random sequences (default 8)")
-    v.add_argument("--steps", type=int, help="length of random sequences")
-    v.add_argument("--seed", type=int, default=0)
+    g.add_argument("--random", type=_int_in(1, INT32_MAX, "--random"), default=8, metavar="N",
+                   help="N random sequences (default 8)")
+    v.add_argument("--steps", type=_int_in(1, INT32_MAX, "--steps"), help="length of random sequences")
+    v.add_argument("--seed", type=_int_in(0, 2 ** 63 - 1, "--seed"), default=0)
     v.set_defaults(fn=cmd_verify)
 
     b = sub.add_parser("bench", help="instructions per time step on an emulated core")
@@ -189,9 +252,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _exit_on_signal(signum, frame):
+    """SIGTERM/SIGHUP unwind like Ctrl-C: temporary folders are removed, child processes killed."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                signal.signal(sig, _exit_on_signal)
     try:
         return a.fn(a)
     except RnncError as e:

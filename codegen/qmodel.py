@@ -12,14 +12,15 @@ The manifest (manifest.json + arrays.npz in the output folder) stores all of it,
 """
 from __future__ import annotations
 
-import json
+import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, outdir
 from .errors import RnncError
 from .ir import Layer, QuantParams
 from .serialize import from_doc, register, to_doc
@@ -74,6 +75,9 @@ class QModel:
     max_steps: int = 256      # static sequence buffer length for non-causal models
     generator: str = f"rnnc {__version__}"
     options: dict[str, Any] = field(default_factory=dict)
+    #: {path: sha256} of the files compile wrote into the output folder (not serialised: the
+    #: manifest lists them itself); empty for a model that was not saved
+    files: dict[str, str] = field(default_factory=dict, metadata={"serialize": False})
 
     @property
     def causal(self) -> bool:
@@ -83,30 +87,41 @@ class QModel:
     def last_step(self) -> bool:
         return any(l.kind == "last_step" for l in self.layers)
 
-    def save(self, out_dir: Path) -> None:
+    def manifest_doc(self) -> tuple[dict, bytes]:
+        """(JSON document, arrays.npz bytes): everything needed to rebuild this QModel."""
         arrays: dict[str, np.ndarray] = {}
         doc = to_doc(self, arrays, "m")
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "manifest.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        buf = io.BytesIO()
         # np.savez is deterministic for the same arrays (zip entries carry a fixed date).
-        with open(out_dir / "arrays.npz", "wb") as f:
-            np.savez(f, **{k: arrays[k] for k in sorted(arrays)})
+        np.savez(buf, **{k: arrays[k] for k in sorted(arrays)})
+        return doc, buf.getvalue()
+
+    def save(self, out_dir: Path, files: dict[str, str] | None = None, *, force: bool = False) -> None:
+        """Write the generated files ({path: text}) and the manifest into out_dir (codegen/outdir.py)."""
+        doc, npz = self.manifest_doc()
+        data = {rel: text.encode() for rel, text in (files or {}).items()}
+        data[outdir.ARRAYS] = npz
+        self.files = outdir.write_output(Path(out_dir), data, doc, force=force)
 
     @staticmethod
     def load(out_dir: Path) -> "QModel":
+        """Read and validate the manifest of a compiled folder (a tampered or torn one is refused)."""
+        from .manifest_check import validate_qmodel
         out_dir = Path(out_dir)
-        mpath = out_dir / "manifest.json"
-        if not mpath.is_file():
-            raise RnncError("no manifest.json here; is this a folder made by 'rnnc compile'?",
-                            file=str(out_dir))
+        mpath = out_dir / outdir.MANIFEST
+        doc, files, npz = outdir.read_manifest(out_dir)
         try:
-            doc = json.loads(mpath.read_text())
-            with np.load(out_dir / "arrays.npz", allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
+            with np.load(io.BytesIO(npz), allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            raise RnncError(f"cannot read the arrays ({type(e).__name__})", file=str(out_dir / outdir.ARRAYS)) from None
+        try:
             qm = from_doc(doc, arrays)
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise RnncError(f"cannot read the manifest ({e})", file=str(mpath)) from None
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+            raise RnncError(f"the manifest does not describe a model ({type(e).__name__}: {str(e)[:80]})",
+                            file=str(mpath)) from None
         if not isinstance(qm, QModel):
-            raise RnncError("manifest does not describe a model", file=str(mpath))
+            raise RnncError("the manifest does not describe a model", file=str(mpath))
+        validate_qmodel(qm, str(mpath))
+        qm.files = files
         return qm

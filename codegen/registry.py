@@ -29,6 +29,8 @@ Signatures
   returns (B, T, out) in q.out_dtype. Vectorised over B, exact integer arithmetic for integer
   schemes. `stats` is None or a calibrate.Stats to record internals into (float runs only).
 - emitter(q, ctx) -> emit.LayerCode (C fragments; see codegen/emit/frame.py).
+- validator(q, check) -> None: checks a layer read back from a manifest (dtypes, shapes and
+  ranges of everything the quantizer stored), failing through check.fail(reason).
 """
 from __future__ import annotations
 
@@ -39,6 +41,9 @@ from .errors import UnsupportedError
 QUANTIZERS: dict[tuple[str, str], Callable] = {}
 SIMULATORS: dict[tuple[str, str], Callable] = {}
 EMITTERS: dict[tuple[str, str], Callable] = {}
+#: (kind, scheme) -> validator(q, check): raises through `check` when a loaded layer's arrays
+#: or attrs are not what the quantizer writes (codegen/manifest_check.py)
+VALIDATORS: dict[tuple[str, str], Callable] = {}
 #: (backend, kind, scheme) -> emitter of a layer implemented by an external kernel library
 BACKEND_EMITTERS: dict[tuple[str, str, str], Callable] = {}
 #: (backend, kind, scheme) -> declines(q): None when the library takes the layer, else why not
@@ -62,6 +67,19 @@ def quantizer(kind: str, *schemes: str):
 
 def simulator(kind: str, *schemes: str):
     return _register(SIMULATORS, kind, schemes)
+
+
+def validator(kind: str, *schemes: str):
+    return _register(VALIDATORS, kind, schemes)
+
+
+def validate_layer(q, check) -> None:
+    """Run the validator of a loaded layer; an unknown (kind, scheme) is a manifest error."""
+    load_plugins()
+    fn = VALIDATORS.get((q.kind, q.scheme))
+    if fn is None:
+        check.fail(f"no layer kind '{q.kind}' with scheme '{q.scheme}' exists")
+    fn(q, check)
 
 
 def emitter(kind: str, *schemes: str, backend: str | None = None, declines: Callable | None = None):

@@ -43,6 +43,8 @@ def to_doc(obj: Any, arrays: dict[str, np.ndarray], key: str) -> Any:
         _TYPES.setdefault(name, type(obj))
         doc = {"__type__": name}
         for f in dataclasses.fields(obj):
+            if not f.metadata.get("serialize", True):
+                continue
             doc[f.name] = to_doc(getattr(obj, f.name), arrays, f"{key}.{f.name}")
         return doc
     if isinstance(obj, dict):
@@ -62,12 +64,16 @@ def from_doc(doc: Any, arrays: dict[str, np.ndarray]) -> Any:
     if not isinstance(doc, dict):
         return doc
     if "__array__" in doc:
+        if not isinstance(doc["__array__"], str) or doc["__array__"] not in arrays:
+            raise KeyError(f"array {str(doc['__array__'])[:60]!r} is missing from arrays.npz")
         return np.asarray(arrays[doc["__array__"]])
     if "__tuple__" in doc:
         return tuple(from_doc(v, arrays) for v in doc["__tuple__"])
     if "__dict__" in doc:
         return {from_doc(k, arrays): from_doc(v, arrays) for k, v in doc["__dict__"]}
-    cls = _TYPES[doc["__type__"]]
+    cls = _TYPES.get(doc.get("__type__")) if isinstance(doc.get("__type__"), str) else None
+    if cls is None:
+        raise TypeError(f"unknown object type {str(doc.get('__type__'))[:40]!r}")
     kwargs = {k: from_doc(v, arrays) for k, v in doc.items() if k != "__type__"}
     init_names = {f.name for f in dataclasses.fields(cls) if f.init}
     obj = cls(**{k: v for k, v in kwargs.items() if k in init_names})

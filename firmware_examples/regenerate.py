@@ -8,6 +8,7 @@ the examples build without Python; tests/test_firmware_examples.py checks they a
 """
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -37,9 +38,12 @@ def main(root: Path = HERE) -> None:
     for name, target in (("cortex_m_streaming", "cortex-m4"), ("host_streaming", "host")):
         out = root / name / "model"
         qm = compile_model(str(EXAMPLE / "model.onnx"), str(out), scheme="int8", target=target,
-                           calib=np.load(EXAMPLE / "calib.npy"), prefix="vowels")
-        for junk in ("manifest.json", "arrays.npz", "testbench.c", "Makefile"):
+                           calib=np.load(EXAMPLE / "calib.npy"), prefix="vowels", force=True)
+        # the examples keep the model's sources only: their own Makefile, startup code and main.c
+        for junk in ("manifest.json", "arrays.npz", "rnnc_testbench.c", "Makefile", ".rnnc.lock"):
             (out / junk).unlink(missing_ok=True)
+        shutil.rmtree(out / "target", ignore_errors=True)
+        shutil.rmtree(out / ".build", ignore_errors=True)
         (root / name / "frames.h").write_text(frames_header(qm))
         print("regenerated", out)
 

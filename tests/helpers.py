@@ -5,9 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from codegen.api import compile_ir, run_compiled, verify_compiled
+from codegen.api import compile_ir, verify_compiled
 from codegen.qmodel import QModel
-from codegen.simulate import run_model
 
 
 def compile_and_verify(model, tmp_path: Path, scheme: str, x: np.ndarray,
@@ -18,9 +17,3 @@ def compile_and_verify(model, tmp_path: Path, scheme: str, x: np.ndarray,
     res = verify_compiled(str(out), x)
     assert res.ok, res.summary()
     return qm
-
-
-def run_both(out_dir: Path, x: np.ndarray, mode: int = 0):
-    """(C output, simulator output) for the compiled folder."""
-    qm = QModel.load(out_dir)
-    return run_compiled(str(out_dir), x, mode=mode), run_model(qm, x)

@@ -51,8 +51,8 @@ def test_streaming_step_api_on_core(tmp_path, target):
     compile_ir(m, str(tmp_path), scheme="int8", target=target, calib=calib)
     x = (rng.standard_normal((2, 40, 4)) * 1.5).astype(np.float32)
     whole = run_compiled(str(tmp_path), x)
-    np.testing.assert_array_equal(run_compiled(str(tmp_path), x, mode=1), whole)
-    np.testing.assert_array_equal(run_compiled(str(tmp_path), x, mode=7), whole)
+    np.testing.assert_array_equal(run_compiled(str(tmp_path), x, api="step"), whole)
+    np.testing.assert_array_equal(run_compiled(str(tmp_path), x, chunk=7), whole)
 
 
 @pytest.mark.parametrize("target", ["cortex-m3", "cortex-m7"])
@@ -112,7 +112,7 @@ def test_footprint_matches_the_layer_table(tmp_path):
     qm = QModel.load(tmp_path)
     tgt = load_target("cortex-m7")
     rows = layer_rows(qm, tgt)
-    fp = measure(tmp_path, tgt, "fp")
+    fp = measure(tmp_path, tgt, qm)
     assert fp.ram == sum(r["scratch_bytes"] for r in rows)                # static scratch only
     assert fp.sections[".rodata"] >= sum(r["weight_bytes"] for r in rows) + 512  # + sigmoid table
     assert fp.stack_bounded and fp.stack_entry in ("fp_run", "fp_step") and 64 < fp.stack_bytes < 4096

@@ -109,8 +109,8 @@ def test_cmsis_nn_streaming_equals_whole_sequence(tmp_path):
     compile_case("tflm:lstm_t20_f10_h64_dense", tmp_path, "cortex-m4", kernels="cmsis-nn")
     x = np.load(TFL / "lstm_t20_f10_h64_dense.input.npy")
     whole = run_compiled(str(tmp_path), x)
-    np.testing.assert_array_equal(run_compiled(str(tmp_path), x, mode=1), whole)
-    np.testing.assert_array_equal(run_compiled(str(tmp_path), x, mode=7), whole)
+    np.testing.assert_array_equal(run_compiled(str(tmp_path), x, api="step"), whole)
+    np.testing.assert_array_equal(run_compiled(str(tmp_path), x, chunk=7), whole)
 
 
 def test_kernel_variant_not_on_this_core_is_refused(tmp_path):

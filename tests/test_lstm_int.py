@@ -26,7 +26,7 @@ from hypothesis import given, settings, strategies as st
 from codegen import ir
 from codegen.api import compile_ir, run_compiled, verify_compiled
 from codegen.calibrate import Stats
-from codegen.emit.frame import emit_model, write_files
+from codegen.emit.frame import emit_model
 from codegen.errors import UnsupportedError
 from codegen.ir import QuantParams
 from codegen.qmodel import QModel
@@ -230,8 +230,7 @@ def one_layer_qmodel(q, T: int) -> QModel:
 def compile_qlayer(q, out: Path, T: int) -> Path:
     """Emit C for a one-layer QModel (the path compile_ir takes after quantization)."""
     qm = one_layer_qmodel(q, T)
-    write_files(emit_model(qm, load_target("host")), out)
-    qm.save(out)
+    qm.save(out, emit_model(qm, load_target("host")))
     return out
 
 

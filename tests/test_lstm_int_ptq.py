@@ -27,7 +27,6 @@ def test_lstm_ptq_bit_exact_and_close_to_float(tmp_path, scheme, direction):
 
 
 def test_lstm_int_streaming_equals_whole_sequence(tmp_path):
-    from helpers import run_both
     m = model([recurrent("lstm", 4, 16, seed=5)], 4)
     rng = np.random.default_rng(1)
     calib = rng.standard_normal((8, 30, 4)).astype(np.float32)
@@ -37,8 +36,8 @@ def test_lstm_int_streaming_equals_whole_sequence(tmp_path):
     from codegen.api import random_input, run_compiled
     xs = random_input(x, 3, 40, seed=2)
     whole = run_compiled(str(out), xs)
-    np.testing.assert_array_equal(run_compiled(str(out), xs, mode=1), whole)
-    np.testing.assert_array_equal(run_compiled(str(out), xs, mode=7), whole)
+    np.testing.assert_array_equal(run_compiled(str(out), xs, api="step"), whole)
+    np.testing.assert_array_equal(run_compiled(str(out), xs, chunk=7), whole)
 
 
 @settings(max_examples=6, deadline=None)

@@ -14,8 +14,8 @@ import pytest
 
 from codegen.api import compile_model
 from codegen.errors import RnncError
-from codegen.toolchain import qemu
-from codegen.toolchain.targets import load_target
+from codegen.toolchain.runners import runner_for
+from codegen.toolchain.targets import load_target, support_files
 
 MISSING = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(t) is None]
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"{' and '.join(MISSING)} NOT INSTALLED: Helium test skipped")
@@ -93,12 +93,14 @@ int main(void)
 def test_helium_helpers_equal_scalar_on_m55(tmp_path):
     gen = tmp_path / "gen"
     compile_model(str(FIX / "lstm_t8_f4_h16.tflite"), str(gen), target="cortex-m55")
-    bench = tmp_path / "check"
-    shutil.copytree(gen / "kernels", bench / "k")
-    (bench / "check.c").write_text(CHECK)
     tgt = load_target("cortex-m55")
-    elf = qemu.build_elf(bench, tgt)
+    files = {f"k/{p.name}": p.read_bytes() for p in (gen / "kernels").iterdir()}
+    files.update({rel: text.encode() for rel, text in support_files(tgt).items()})
+    files["check.c"] = CHECK.encode()
+    runner = runner_for(tgt)
+    elf = runner.build_program(tmp_path, files, ["check.c", "target/rnnc_startup.c", "target/rnnc_semihost.c"],
+                               name="check.elf", include_dirs=[".", "target"])
     try:
-        qemu.run_elf(elf, tgt, tmp_path)
+        runner.run(elf, tmp_path)
     except RnncError as e:
         pytest.fail(f"a Helium helper differs from its scalar original: {e}")

@@ -48,9 +48,9 @@ def test_step_and_chunked_streaming_equal_whole_run(tmp_path):
     out = tmp_path / "o"
     compile_ir(dense_model(), str(out), scheme="float")
     x = np.random.default_rng(3).standard_normal((2, 9, 4)).astype(np.float32)
-    whole = run_compiled(str(out), x, mode=0)
-    np.testing.assert_array_equal(run_compiled(str(out), x, mode=1), whole)
-    np.testing.assert_array_equal(run_compiled(str(out), x, mode=4), whole)
+    whole = run_compiled(str(out), x)
+    np.testing.assert_array_equal(run_compiled(str(out), x, api="step"), whole)
+    np.testing.assert_array_equal(run_compiled(str(out), x, chunk=4), whole)
 
 
 def test_output_is_deterministic(tmp_path):

@@ -31,7 +31,9 @@ from codegen.emit.frame import emit_model
 from codegen.errors import RnncError
 from codegen.frontends import load_model
 from codegen.simulate import run_model
-from codegen.toolchain import binio, host
+from codegen.toolchain import binio
+from codegen.toolchain import build as tc_build
+from codegen.toolchain.runners import SANITIZERS, runner_for
 from codegen.toolchain.targets import load_target
 
 from helpers import compile_and_verify
@@ -190,15 +192,16 @@ def build(tmp_path_factory):
     _BUILT.clear()
 
 
-def run_c(out: Path, qm, x: np.ndarray, lengths: np.ndarray, mode: int = 0):
+def run_c(out: Path, qm, x: np.ndarray, lengths: np.ndarray, mode: int = binio.MODE_RUN, chunk: int = 0):
     """(output, per-layer outputs) of the generated C with explicit per-row lengths. Uses the
     trace build that compile_and_verify already made (same flags, so no rebuild)."""
-    exe = host.build_testbench(out, trace=True)
+    runner = runner_for(load_target("host"))
+    exe = runner.build_testbench(out, qm, trace=True)
     n = len(qm.layers)
     with tempfile.TemporaryDirectory(prefix="rnnc-test-") as d:
         d = Path(d)
-        binio.write_input(d / "in.bin", x, lengths, mode)
-        host.run_testbench(exe, d / "in.bin", d / "out.bin", d / "trace.bin")
+        binio.write_input(d / "in.bin", x, lengths, mode, chunk)
+        runner.run_testbench(exe, d, trace=True)
         y = binio.read_output(d / "out.bin", np.float32, (x.shape[0], x.shape[1], qm.output_size))
         layers = binio.read_trace(d / "trace.bin", [np.float32] * n, [q.out_size for q in qm.layers],
                                   x.shape[0], [x.shape[1]] * n)
@@ -257,9 +260,9 @@ def test_step_api_and_streaming_equal_whole_sequence(name, build):
     x = _inputs(seed=5)
     for lengths in (np.full(B, T), LENGTHS):
         m = _mask(lengths, T)
-        whole, _ = run_c(out, qm, x, lengths, mode=0)
-        for mode in (1, 3):
-            got, _ = run_c(out, qm, x, lengths, mode=mode)
+        whole, _ = run_c(out, qm, x, lengths)
+        for mode, chunk in ((binio.MODE_STEP, 0), (binio.MODE_CHUNKS, 3)):
+            got, _ = run_c(out, qm, x, lengths, mode, chunk)
             np.testing.assert_array_equal(np.where(m, got, 0), np.where(m, whole, 0), err_msg=f"mode {mode}")
 
 
@@ -267,7 +270,7 @@ def test_step_api_refused_for_non_causal(build):
     out, qm = build("lstm_rev_bidir")
     assert not qm.causal
     with pytest.raises(RnncError, match="step API"):
-        run_compiled(str(out), _inputs(), mode=1)
+        run_compiled(str(out), _inputs(), api="step")
 
 
 _HARNESS = r"""
@@ -304,14 +307,13 @@ def test_two_streams_keep_separate_state(name, build, tmp_path):
     alone, _ = run_c(out, qm, x, np.full(2, T))
     src = (_HARNESS.replace("PREFIX_UPPER", qm.name.upper()).replace("PREFIX", qm.name)
            .replace("STEPS", str(T)).replace("XVALUES", ", ".join(f"{v:.9e}f" for v in x.ravel())))
-    (tmp_path / "main.c").write_text(src)
-    exe = tmp_path / "two_streams"
-    srcs = [str(p) for p in host.model_sources(out) if p.name != "testbench.c"]
-    res = subprocess.run([host.find_cc(), "-O2", *host.WARNINGS, *host.SANITIZERS, "-I", str(out),
-                          "-o", str(exe), str(tmp_path / "main.c"), *srcs, "-lm"], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    res = subprocess.run([str(exe)], capture_output=True, text=True)
-    assert res.returncode == 0 and "runtime error" not in res.stderr, res.stderr
+    runner = runner_for(load_target("host"))
+    files = tc_build.snapshot(out, qm.files)
+    sources = tc_build.model_sources(files)
+    files["main.c"] = src.encode()
+    exe = runner.build_program(out, files, sources + ["main.c"], extra_flags=SANITIZERS,
+                               name="two_streams")
+    res = runner.run(exe, tmp_path)
     got = np.full_like(alone, np.nan)
     for line in res.stdout.splitlines():
         r, t, k, v = line.split()

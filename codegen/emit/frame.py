@@ -5,8 +5,10 @@ Output files (all deterministic: same QModel -> same bytes):
   <prefix>.c          layer functions, reset/step/run
   <prefix>_weights.h  packed const parameter arrays (included by <prefix>.c only)
   kernels/rnnc_*.c|h  the kernels the model uses, one per file
-  testbench.c         host/target harness used by `rnnc run` (not part of the model code)
-  Makefile            builds the testbench; CC/CFLAGS overridable
+  rnnc_testbench.c    host/target harness used by `rnnc run` (not part of the model code)
+  target/             what the target's testbench links besides the model (startup code,
+                      semihosting, linker script), copied from targets/
+  Makefile            builds the testbench for the output's target; CC/CFLAGS overridable
 """
 from __future__ import annotations
 
@@ -60,12 +62,19 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
     header_only = {k for k in kernels if kernel_source(env, k, ".c") is None}
     external = sorted(set().union(*(v.code.external_sources for v in views)))
     external_headers = sorted(set().union(*(v.code.external_headers for v in views)))
-    info = dict(header_only=header_only, semihost=target.get("runner") == "qemu",
+    from ..toolchain.runners import runner_for
+    from ..toolchain.targets import support_files
+    runner = runner_for(target)
+    support = support_files(target)
+    info = dict(header_only=header_only, semihost=runner.testbench_io == "semihosting", target=target,
+                support_sources=sorted(p for p in support if p.endswith(".c")),
                 arena=int(target.get("testbench_arena", 1 << 20)),
         prefix=qm.name, upper=qm.name.upper(), version=__version__, qm=qm, layers=views,
         in_ctype=C_TYPES[qm.input_dtype], out_ctype=C_TYPES[qm.output_dtype],
         causal=qm.causal, last_step=qm.last_step, kernels=kernels, external_sources=external,
         external_headers=external_headers, external_library=backend(qm.kernels) or "",
+        external_libraries=_libraries(external), program="testbench.elf" if runner.testbench_io == "semihosting" else "testbench",
+        model_sources=[f"{qm.name}.c"] + [f"kernels/{k}.c" for k in kernels if k not in header_only],
         out_steps_expr="1" if qm.last_step else "steps",
         scheme_summary=", ".join(sorted({f"{q.name}={q.scheme}" for q in qm.layers})),
     )
@@ -73,17 +82,30 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
         f"{qm.name}.h": env.get_template("model.h.j2").render(**info),
         f"{qm.name}_weights.h": env.get_template("weights.h.j2").render(**info),
         f"{qm.name}.c": env.get_template("model.c.j2").render(**info),
-        "testbench.c": env.get_template("testbench.c.j2").render(**info),
+        "rnnc_testbench.c": env.get_template("testbench.c.j2").render(**info),
         "Makefile": env.get_template("Makefile.j2").render(**info),
     }
+    files.update(support)
     if external:
-        files["external_sources.txt"] = "".join(f"{p}\n" for p in external)
+        from ..toolchain.external import LIST_FILE, list_text
+        files[LIST_FILE] = list_text(external)
     for k in kernels:
         for ext in (".h", ".c"):
             text = kernel_source(env, k, ext, qm.kernels, fc_s8_rows(target, qm.kernels))
             if text is not None:
                 files[f"kernels/{k}{ext}"] = text
     return files
+
+
+def _libraries(external) -> list[dict]:
+    """Per external library: its environment variable, include folders and sources."""
+    from ..toolchain.external import library
+    out = []
+    for name in sorted({lib for lib, _ in external}):
+        lib = library(name)
+        out.append(dict(name=lib.name, title=lib.title, env=lib.env, include=list(lib.include),
+                        sources=[p for l, p in external if l == name]))
+    return out
 
 
 def _with_included_kernels(env, kernels: set[str]) -> set[str]:
@@ -130,15 +152,6 @@ def kernel_source(env, name: str, ext: str, variant: str = "auto", s8_rows: bool
     if sfx in DTYPE_VARS and (kdir / f"{base}{ext}.j2").is_file():
         return env.get_template(f"kernels/{base}{ext}.j2").render(**DTYPE_VARS[sfx])
     return None
-
-
-def write_files(files: dict[str, str], out_dir: Path) -> None:
-    out_dir = Path(out_dir)
-    for rel, text in files.items():
-        p = out_dir / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if not p.exists() or p.read_text() != text:
-            p.write_text(text)
 
 
 def sources_digest(files: dict[str, str]) -> str:

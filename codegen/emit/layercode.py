@@ -43,7 +43,7 @@ class LayerCode:
     kernels: set[str] = field(default_factory=set)     # kernel file stems, e.g. 'rnnc_fc_s8'
     # sources of an external kernel library the layer calls, relative to its checkout
     # (e.g. 'Source/LSTMFunctions/arm_lstm_unidirectional_s8.c' under CMSIS_NN_PATH)
-    external_sources: set[str] = field(default_factory=set)
+    external_sources: set[tuple[str, str]] = field(default_factory=set)  # (library, path)
     external_headers: set[str] = field(default_factory=set)  # e.g. 'arm_nnfunctions.h'
     functions: list[str] = field(default_factory=list)  # static helpers, after the scratch buffers
     comment: str = ""          # one-line description above the layer's functions

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..qmodel import QLayer
-from ..registry import quantizer
+from ..manifest_check import check_float_layer
+from ..registry import quantizer, validator
 
 
 @quantizer("lstm", "float")
@@ -13,3 +14,12 @@ def quantize_rnn_float(layer, ctx) -> QLayer:
                   "float32", "float32", causal=layer.causal, ir=layer,
                   attrs={"direction": layer.direction, "hidden_size": layer.hidden_size,
                          "input_size": layer.input_size, "num_directions": layer.num_directions})
+
+
+@validator("lstm", "float")
+@validator("gru", "float")
+@validator("rnn", "float")
+def validate_rnn_float(q, c) -> None:
+    if q.in_dtype != "float32" or q.out_dtype != "float32" or getattr(q.ir, "kind", None) != q.kind:
+        c.fail("a float recurrent layer takes and gives float32")
+    check_float_layer(q, c)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..qmodel import QLayer
-from ..registry import quantizer
+from ..manifest_check import check_float_layer
+from ..registry import quantizer, validator
 
 
 @quantizer("dense", "float")
@@ -13,3 +14,14 @@ def quantize_glue_float(layer, ctx) -> QLayer:
     in_dtype = "int32" if layer.kind == "embedding" else "float32"
     return QLayer(layer.name, layer.kind, "float", layer.input_size, layer.output_size,
                   in_dtype, "float32", causal=layer.causal, ir=layer)
+
+
+@validator("dense", "float")
+@validator("activation", "float")
+@validator("embedding", "float")
+@validator("last_step", "float")
+def validate_glue_float(q, c) -> None:
+    want_in = "int32" if q.kind == "embedding" else "float32"
+    if q.in_dtype != want_in or q.out_dtype != "float32" or getattr(q.ir, "kind", None) != q.kind:
+        c.fail(f"a float {q.kind} layer takes {want_in} and gives float32")
+    check_float_layer(q, c)

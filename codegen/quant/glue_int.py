@@ -12,7 +12,10 @@ from .. import ir
 from ..errors import UnsupportedError
 from ..fixedpoint import quantize_multiplier, round_half_away
 from ..qmodel import QLayer
-from ..registry import quantizer
+from ..manifest_check import check_last_step
+from ..registry import quantizer, validator
+from . import _int_checks
+from ._int_checks import ACT, MULT, SHIFT8, SHIFT16
 from .common import DTYPE_RANGE, activation_qparams, quantize_array
 
 
@@ -121,3 +124,58 @@ def quantize_last_step_int(layer: ir.LastStepLayer, ctx) -> QLayer:
     return QLayer(layer.name, "last_step", ctx.scheme, layer.size, layer.size, ctx.in_dtype, ctx.in_dtype,
                   causal=False, in_q=ctx.in_q, out_q=ctx.in_q, ir=layer,
                   attrs={"reverse_width": layer.reverse_width})
+
+
+@validator("dense", "int8", "int16x8")
+def validate_dense_int(q, c) -> None:
+    act = _int_checks.act_of(q, c)
+    a = q.attrs
+    c.array(q.arrays, "weight", "int8", (q.out_size, q.in_size))
+    bias = c.array(q.arrays, "bias", _int_checks.BIAS_DTYPE[act], (q.out_size,))
+    c.values(bias, "bias", *(_int_checks.INT32 if act == "int8" else _int_checks.BIAS64))
+    c.values(c.array(q.arrays, "mult", "int32", (q.out_size,)), "mult", *MULT)
+    c.values(c.array(q.arrays, "shift", "int32", (q.out_size,)), "shift", *(SHIFT8 if act == "int8" else SHIFT16))
+    lo = c.int(a, "act_min", *ACT[act])
+    c.int(a, "act_max", lo, ACT[act][1])
+    c.int(a, "zp_out", *ACT[act])
+    c.choice(a, "flavour", ["tflm", "cmsis-nn"]) if "flavour" in a else None
+
+
+@validator("activation", "int8", "int16x8")
+def validate_activation_int(q, c) -> None:
+    act = _int_checks.act_of(q, c)
+    a = q.attrs
+    fn = c.choice(a, "function", ["identity", "relu", "sigmoid", "tanh", "softmax"])
+    if q.in_size != q.out_size:
+        c.fail("an activation keeps its width")
+    c.int(a, "in_zp", *ACT[act])
+    if fn == "relu":
+        c.int(a, "low", *ACT[act])
+    elif fn in ("sigmoid", "tanh"):
+        for name in ("in", "out"):
+            _int_checks.mult_shift(c, a, name, "int8")
+        c.int(a, "out_zp", *ACT[act])
+    elif fn == "softmax":
+        _int_checks.mult_shift(c, a, "step", "int8")
+        c.int(a, "out_one", 1, 32768)
+        c.int(a, "out_zp", *ACT[act])
+        n = q.arrays.get("exp_table")
+        n = n.shape[0] if getattr(n, "ndim", 0) == 1 else 0
+        table = c.array(q.arrays, "exp_table", "int32", (max(1, min(n, 65536)),))
+        c.values(table, "exp_table", 0, 65536)
+        if table[0] < 1:
+            c.fail("exp_table[0] must be positive (it is exp(0))")
+
+
+@validator("embedding", "int8", "int16x8")
+def validate_embedding_int(q, c) -> None:
+    table = q.arrays.get("table")
+    vocab = table.shape[0] if getattr(table, "ndim", 0) == 2 else 0
+    c.array(q.arrays, "table", q.out_dtype, (max(1, min(vocab, 1 << 24)), q.out_size))
+    if q.in_dtype != "int32" or q.in_size != 1 or q.out_dtype not in ACT:
+        c.fail("an embedding maps one int32 token id to a row of activations")
+
+
+@validator("last_step", "int8", "int16x8")
+def validate_last_step_int(q, c) -> None:
+    check_last_step(q, c)

@@ -16,7 +16,8 @@ from .. import ir
 from ..errors import UnsupportedError
 from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
-from ..registry import quantizer
+from ..registry import quantizer, validator
+from . import _int_checks
 from .common import activation_qparams
 
 Q312, Q015 = 2.0 ** -12, 2.0 ** -15
@@ -90,3 +91,16 @@ def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
                   attrs={"direction": layer.direction, "hidden_size": layer.hidden_size, "act": act,
                          "zp_in": in_q.zero_point, "zp_h": h_q.zero_point, "activation": fn,
                          "linear_before_reset": bool(layer.linear_before_reset), "dirs": dirs})
+
+
+@validator("gru", "int8", "int16x8")
+def validate_gru_int(q, c) -> None:
+    _int_checks.recurrent(q, c, 3, ("rh", "rb", "omz", "zh"))
+    c.choice(q.attrs, "activation", ["tanh"])
+    c.choice(q.attrs, "linear_before_reset", [True, False])
+
+
+@validator("rnn", "int8", "int16x8")
+def validate_rnn_int(q, c) -> None:
+    _int_checks.recurrent(q, c, 1, ("out",))
+    c.choice(q.attrs, "activation", ["tanh", "relu"])

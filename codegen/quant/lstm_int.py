@@ -21,7 +21,8 @@ from .. import ir
 from ..errors import UnsupportedError
 from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
-from ..registry import quantizer
+from ..registry import quantizer, validator
+from . import _int_checks
 from .common import activation_qparams, power_of_two_scale
 
 GATES = ("i", "f", "c", "o")
@@ -155,3 +156,16 @@ def _check_int32_requantization(Ws, bias, zp: int, shifts, side: str) -> None:
                 f"the {side} FC of gate '{name}' can overflow TFLM's int32 requantization "
                 f"(|acc| up to {bound}, left shift {shifts[g]}): the scale product s_x*s_W is too "
                 "large for int8; use --scheme int16x8 or normalise the layer input")
+
+
+@validator("lstm", "int8", "int16x8")
+def validate_lstm_int(q, c) -> None:
+    """Every field the integer LSTM kernels read, in the ranges their arithmetic is defined for."""
+    _int_checks.recurrent(q, c, 4, ("fc", "ig", "h"))
+    c.choice(q.attrs, "flavour", ["tflm", "cmsis-nn"]) if "flavour" in q.attrs else None
+    for p in q.attrs["dirs"]:
+        c.int(p, "tanh_shift", -31, 13)    # tanh input scaling: 3 << shift stays in int32
+        c.int(p, "cell_clip", 0, 32767)
+        c.int(p, "cell_shift", -64, 64)
+        if p["ig_shift"] > 1 or p["h_shift"] > 1:
+            c.fail("gate product shifts above 1 overflow TFLM's int32 requantization")

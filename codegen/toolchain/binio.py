@@ -8,9 +8,15 @@ import numpy as np
 MAGIC = 0x494E4E52  # 'RNNI' little-endian
 
 
-def write_input(path: Path, x: np.ndarray, lengths: np.ndarray, mode: int = 0) -> None:
+#: how the testbench drives the model (header field `mode`)
+MODE_RUN, MODE_STEP, MODE_CHUNKS = 0, 1, 2
+
+
+def write_input(path: Path, x: np.ndarray, lengths: np.ndarray, mode: int = MODE_RUN, chunk: int = 0) -> None:
+    """mode MODE_RUN: <prefix>_run per row; MODE_STEP: <prefix>_step per time step;
+    MODE_CHUNKS: <prefix>_run over chunks of `chunk` steps."""
     b, t, f = x.shape
-    hdr = np.array([MAGIC, b, t, f, x.dtype.itemsize, mode], np.int32)
+    hdr = np.array([MAGIC, b, t, f, x.dtype.itemsize, mode, chunk], np.int32)
     with open(path, "wb") as fh:
         fh.write(hdr.tobytes())
         fh.write(np.asarray(lengths, np.int32).tobytes())

@@ -7,15 +7,13 @@ deepest stack from the API entry points (<prefix>_run and <prefix>_step).
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import RnncError
-from . import external
-from .host import WARNINGS, model_sources
+from . import build, external
 
 SECTION_KINDS = (".text", ".rodata", ".data", ".bss")
 
@@ -43,28 +41,40 @@ class Footprint:
                 f"(.data {s.get('.data', 0)}, .bss {s.get('.bss', 0)}); worst-case stack {stack}")
 
 
-def measure(out_dir: Path, target: dict, prefix: str, extra: list[str] | None = None) -> Footprint:
-    cc = target.get("cc", "arm-none-eabi-gcc")
-    size = cc.replace("gcc", "size")
-    for tool in (cc, size):
-        if shutil.which(tool) is None:
-            raise RnncError(f"'{tool}' is not installed; footprints need the target toolchain")
+def measure(out_dir: Path, target: dict, qm, extra: list[str] | None = None) -> Footprint:
+    """Flash, RAM and worst-case stack of the model code (and the libraries it calls)."""
+    from .runners import runner_for
+    runner = runner_for(target)
+    cc = runner.compiler()
+    size = runner.tool(cc.replace("gcc", "size"), "footprints need the target toolchain")
     out_dir = Path(out_dir).resolve()
-    srcs = [p for p in model_sources(out_dir) if p.name != "testbench.c"]
+    files = build.snapshot(out_dir, qm.files)
+    ents = external.entries(files, out_dir)
+    flags = [*runner.base_flags(), *(extra or []), "-fstack-usage", "-fcallgraph-info=su"]
     fp = Footprint(sections={k: 0 for k in SECTION_KINDS})
     with tempfile.TemporaryDirectory(prefix="rnnc-fp-") as tmp:
         tmp = Path(tmp)
+        for rel, data in files.items():
+            (tmp / "src" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / "src" / rel).write_bytes(data)
         objs = []
-        for src in srcs:
-            obj = tmp / (src.stem + ".o")
-            cmd = [cc, *target["cpu_flags"], *target["cflags"], *WARNINGS, *(extra or []), "-fstack-usage",
-                   "-fcallgraph-info=su", "-I", str(out_dir), *external.include_flags(out_dir),
-                   "-c", str(src), "-o", str(obj)]
+        for i, rel in enumerate(build.model_sources(files)):
+            obj = tmp / f"{i}_{Path(rel).stem}.o"
+            cmd = [cc, *flags, "-I", str(tmp / "src"), *external.include_flags(ents), "-c", str(tmp / "src" / rel),
+                   "-o", str(obj)]
             res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
             if res.returncode != 0:
-                raise RnncError(f"compiling {src.name} for {target['name']} failed:\n{res.stderr[-1500:]}")
+                raise RnncError(f"compiling {rel} for {target['name']} failed:\n{res.stderr[-1500:]}", file=str(out_dir))
             objs.append(obj)
-        objs += _external_objects(out_dir, cc, target, tmp)
+        cmds, ext_objs = external.compile_commands(ents, cc, flags, tmp)
+        for cmd in cmds:   # a library the model calls (CMSIS-NN) is part of its footprint
+            res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+            if res.returncode != 0:
+                raise RnncError(f"compiling {Path(cmd[-3]).name} for {target['name']} failed:\n{res.stderr[-1500:]}")
+        objs += [Path(o) for o in ext_objs]
+        for o in ext_objs:   # gcc writes the .ci call graph beside each object
+            for ci in Path(o).parent.glob(Path(o).stem + ".ci"):
+                ci.rename(tmp / ci.name)
         res = subprocess.run([size, "-A", *map(str, objs)], capture_output=True, text=True, check=True)
         for line in res.stdout.splitlines():
             parts = line.split()
@@ -72,18 +82,8 @@ def measure(out_dir: Path, target: dict, prefix: str, extra: list[str] | None = 
                 for kind in SECTION_KINDS:
                     if parts[0] == kind or parts[0].startswith(kind + "."):
                         fp.sections[kind] += int(parts[1])
-        fp.stack_bytes, fp.stack_entry, fp.stack_bounded = _worst_stack(tmp.glob("*.ci"), prefix)
+        fp.stack_bytes, fp.stack_entry, fp.stack_bounded = _worst_stack(tmp.glob("*.ci"), qm.name)
     return fp
-
-
-def _external_objects(out_dir: Path, cc: str, target: dict, tmp: Path) -> list[Path]:
-    """A library the model calls (CMSIS-NN) is part of its footprint: same flags, measured alike."""
-    flags = [*target["cpu_flags"], *target["cflags"], "-fstack-usage", "-fcallgraph-info=su"]
-    _, objs = external.build_objects(out_dir, cc, flags, tmp)
-    for obj in objs:   # gcc writes the .su/.ci files beside each object
-        for extra in Path(obj).parent.glob(Path(obj).stem + ".ci"):
-            extra.rename(tmp / extra.name)
-    return [Path(o) for o in objs]
 
 
 _NODE = re.compile(r'node: \{ title: "([^"]+)" label: "[^"]*?\\n[^"]*?\\n(\d+) bytes \((static|dynamic[^)]*)\)')

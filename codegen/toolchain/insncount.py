@@ -18,8 +18,9 @@ import numpy as np
 
 from ..emit.layercode import targets_dir
 from ..errors import RnncError
-from . import binio, qemu
+from . import binio
 from .host import find_cc
+from .runners import runner_for
 
 NOT_MODEL = ("rnnc_sh_", "rnnc_reset_handler", "rnnc_fault_handler", "rnnc_trace")
 LIBRARY = ("arm_", "memcpy", "memset", "__aeabi_")
@@ -55,15 +56,18 @@ def model_ranges(elf: Path, prefix: str) -> list[tuple[int, int]]:
     return sorted(ranges)
 
 
-def count(out_dir: Path, target: dict, prefix: str, x: np.ndarray, lengths: np.ndarray,
+def count(out_dir: Path, target: dict, qm, x: np.ndarray, lengths: np.ndarray,
           extra: list[str] | None = None) -> int:
-    elf = qemu.build_elf(out_dir, target, extra=extra)
+    runner = runner_for(target)
+    if not runner.counts_instructions:
+        raise RnncError(f"instructions are counted on emulated targets; '{target['name']}' runs natively")
+    elf = runner.build_testbench(out_dir, qm, extra=extra)
     with tempfile.TemporaryDirectory(prefix="rnnc-count-") as tmp:
         tmp = Path(tmp)
-        (tmp / "ranges.txt").write_text("".join(f"{a:x} {b:x}\n" for a, b in model_ranges(elf, prefix)))
-        binio.write_input(tmp / "in.bin", x, lengths, 0)
+        (tmp / "ranges.txt").write_text("".join(f"{a:x} {b:x}\n" for a, b in model_ranges(elf, qm.name)))
+        binio.write_input(tmp / "in.bin", x, lengths, binio.MODE_RUN)
         plugin = f"{plugin_path()},ranges={tmp / 'ranges.txt'},out={tmp / 'count.txt'}"
-        qemu.run_elf(elf, target, tmp, plugin=plugin)
+        runner.run_testbench(elf, tmp, plugin=plugin)
         return int((tmp / "count.txt").read_text())
 
 
@@ -77,5 +81,5 @@ def instructions_per_step(out_dir: Path, target: dict, qm, t1: int = 8, t2: int 
         x = random_input(qm, 1, t, seed=0)
         from ..simulate import check_input
         x = check_input(qm, x)
-        counts.append(count(out_dir, target, qm.name, x, np.array([t]), extra))
+        counts.append(count(out_dir, target, qm, x, np.array([t]), extra))
     return (counts[1] - counts[0]) / (t2 - t1)

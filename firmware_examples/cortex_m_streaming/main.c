@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "frames.h"
-#include "semihost.h"
+#include "rnnc_semihost.h"
 #include "vowels.h"
 
 static vowels_state_t state; /* all the model's memory between frames: caller-owned */

@@ -92,7 +92,7 @@ def emit_dense_cmsis_nn(q, ctx) -> LayerCode:
         fn = "arm_fully_connected_s8" if per_tensor else "arm_fully_connected_per_channel_s8"
     else:
         fn = "arm_fully_connected_s16"
-    code = LayerCode(kernels=set(), external_sources=set(SOURCES[fn]), external_headers={"arm_nnfunctions.h"},
+    code = LayerCode(kernels=set(), external_sources={("cmsis-nn", s) for s in SOURCES[fn]}, external_headers={"arm_nnfunctions.h"},
                      comment=f"integer dense ({q.scheme}) through CMSIS-NN {fn}, {q.in_size} -> {q.out_size}")
     code.weights = _definitions(q, ctx, per_tensor)
     code.functions.append(_function(q, ctx, fn))

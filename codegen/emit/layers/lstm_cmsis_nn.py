@@ -106,7 +106,7 @@ def emit_lstm_cmsis_nn(q, ctx) -> LayerCode:
     suffix, act_t, bias_t = KIND[q.attrs["act"]]
     H = q.attrs["hidden_size"]
     fn = f"arm_lstm_unidirectional_{suffix}"
-    code = LayerCode(kernels=set(), external_sources=set(SOURCES[suffix] + SOURCES["common"]),
+    code = LayerCode(kernels=set(), external_sources={("cmsis-nn", s) for s in SOURCES[suffix] + SOURCES["common"]},
                      external_headers={"arm_nnfunctions.h"},
                      comment=f"integer LSTM ({q.scheme}) through CMSIS-NN {fn}, {q.attrs['direction']}, hidden {H}")
     for d in range(len(q.attrs["dirs"])):

@@ -1,11 +1,11 @@
 /*
- * startup.c - minimal Cortex-M startup for rnnc's emulated targets: vector table, reset
+ * rnnc_startup.c - minimal Cortex-M startup for rnnc's emulated targets: vector table, reset
  * handler (FPU/MVE enable, .data copy, .bss zero), main(), exit through semihosting so the
  * return value of main() becomes QEMU's exit status. Faults exit with status 99.
  */
 #include <stdint.h>
 
-#include "semihost.h"
+#include "rnnc_semihost.h"
 
 extern uint32_t __data_load__, __data_start__, __data_end__, __bss_start__, __bss_end__, __stack_top__;
 extern int main(void);

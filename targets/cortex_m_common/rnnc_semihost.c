@@ -1,7 +1,7 @@
 /*
- * semihost.c - ARM semihosting through BKPT 0xAB (operation in r0, parameter block in r1).
+ * rnnc_semihost.c - ARM semihosting through BKPT 0xAB (operation in r0, parameter block in r1).
  */
-#include "semihost.h"
+#include "rnnc_semihost.h"
 
 static int32_t rnnc_sh_call(int32_t op, const void *arg)
 {

@@ -1,5 +1,5 @@
 /*
- * semihost.h - the few ARM semihosting calls rnnc's target testbench needs (QEMU runs with
+ * rnnc_semihost.h - the few ARM semihosting calls rnnc's target testbench needs (QEMU runs with
  * -semihosting-config enable=on,target=native, so files are the host's).
  */
 #ifndef RNNC_SEMIHOST_H
