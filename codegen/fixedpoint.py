@@ -128,6 +128,22 @@ def requantize_s64_cmsis(acc, multiplier, shift):
     return (r + 1) >> 1
 
 
+def requantize_fc(acc, multiplier, shift, act: str, flavour: str = "tflm"):
+    """The one requantizer of every integer FC in the simulator (dense layers and the gate FCs
+    of LSTM, GRU and RNN), before any saturation:
+    - int8 activations: int32 accumulator, MultiplyByQuantizedMultiplier (double rounding);
+    - int16 activations: int64 accumulator, the 16-bit reduced multiplier with one rounding,
+      the result truncated to int32 as C's (int32_t) cast does (TFLM's int64 overload returns
+      static_cast<int32_t>); with flavour 'cmsis-nn', arm_nn_requantize_s64's rounding.
+    The truncation only matters for terms beyond 2^31, e.g. full-scale int16 inputs against
+    large weight scales; the kernels in C do exactly the same."""
+    if act == "int8":
+        return multiply_by_quantized_multiplier(acc, multiplier, shift)
+    if flavour == "cmsis-nn":
+        return requantize_s64_cmsis(acc, multiplier, shift)
+    return wrap_int32(multiply_by_quantized_multiplier_int64(acc, multiplier, shift))
+
+
 def wrap_int32(v):
     """Two's-complement truncation of an int64 to int32 (C/C++ static_cast<int32_t>)."""
     v = np.asarray(v, np.int64)

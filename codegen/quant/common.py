@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..calibrate import Range
+from ..errors import UnsupportedError
 from ..ir import QuantParams
 
 #: Activation dtype that each scheme uses between layers.
@@ -67,3 +68,45 @@ def _round_half_away(v):
     v = np.asarray(v, np.float64)
     out = np.sign(v) * np.floor(np.abs(v) + 0.5)
     return out if out.ndim else float(out)
+
+
+INT32_MAX = 2 ** 31 - 1
+BIAS64_LIMIT = 2 ** 40    # int16 FCs: bias + 32767 * sum|w| times a 16-bit multiplier stays in int64
+
+
+def check_fc_limits(W: np.ndarray, bias_eff: np.ndarray, shifts, act: str, what: str) -> None:
+    """Refuse an integer FC whose arithmetic the kernels cannot carry out exactly.
+
+    W (rows, cols) int8, bias_eff (rows,) the effective bias (input zero point folded in),
+    shifts per row (or one). int8: the C kernels accumulate in int32, rnnc's packed layout as
+    bias - 128 * rowsum(W) + sum W (x + 128), so every partial sum is bounded by
+    |bias| + 383 * sum|W|; TFLM first multiplies the accumulator by 2^shift in int32 (undefined
+    behaviour past it), bounded by (|bias| + 128 * sum|W|) * 2^shift. int16: the int64
+    requantization shifts right by 15 - shift (shift <= 14), and the bias must leave room."""
+    W = np.asarray(W, np.int64)
+    bias = np.abs(np.asarray(bias_eff, np.int64))
+    wsum = np.abs(W).sum(axis=-1)
+    shifts = np.broadcast_to(np.asarray(shifts, np.int64), bias.shape)
+    if act == "int8":
+        if np.any(bias + 383 * wsum > INT32_MAX):
+            raise UnsupportedError(f"the {what} FC can overflow its int32 accumulator: the bias is too large "
+                                   "for the scales (use --scheme int16x8 or normalise the layer input)")
+        if np.any((bias + 128 * wsum) << np.maximum(shifts, 0) > INT32_MAX):
+            raise UnsupportedError(f"the {what} FC can overflow TFLM's int32 requantization (left shift "
+                                   f"{int(shifts.max())}): the scale product s_x*s_W is too large for int8; "
+                                   "use --scheme int16x8 or normalise the layer input")
+    else:
+        if np.any(shifts > 14):
+            raise UnsupportedError(f"the {what} FC's scale product s_x*s_W exceeds 2^{int(shifts.max()) - 15}: "
+                                   "the int64 requantization of 16-bit activations cannot express it "
+                                   "(shift > 14); the weight or input scales are unusable")
+        if np.any(bias > BIAS64_LIMIT):
+            raise UnsupportedError(f"the {what} FC's bias is too large for its scales (more than 2^40 units)")
+
+
+def bias_to_int(bias: np.ndarray, scale, what: str) -> np.ndarray:
+    """round(bias / scale) as int64, refusing values no kernel accumulator could hold."""
+    v = np.round(np.asarray(bias, np.float64) / np.asarray(scale, np.float64))
+    if not np.all(np.isfinite(v)) or np.any(np.abs(v) > BIAS64_LIMIT):
+        raise UnsupportedError(f"the {what} bias is too large for the scales (more than 2^40 units)")
+    return v.astype(np.int64)

@@ -16,7 +16,7 @@ from ..manifest_check import check_last_step
 from ..registry import quantizer, validator
 from . import _int_checks
 from ._int_checks import ACT, MULT, SHIFT8, SHIFT16
-from .common import DTYPE_RANGE, activation_qparams, quantize_array
+from .common import DTYPE_RANGE, activation_qparams, bias_to_int, check_fc_limits, quantize_array
 
 
 def _act_dtype(ctx) -> str:
@@ -40,7 +40,7 @@ def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
         ws = np.where(m > 0, m / 127.0, 1.0).astype(np.float32).astype(np.float64)
         W = np.clip(np.round(layer.weight / ws[:, None]), -127, 127).astype(np.int8)
         bscale = (np.float32(in_q.scale) * ws.astype(np.float32)).astype(np.float64)
-        bias = np.round(layer.bias / bscale).astype(np.int64)
+        bias = bias_to_int(layer.bias, bscale, "dense")
         fused = "none"
     if in_q is None or in_q.dtype != act:
         raise UnsupportedError(f"the input of an {ctx.scheme} dense layer must be {act}")
@@ -61,8 +61,7 @@ def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
         act_max = min(qmax, out_q.zero_point + round_half_away(float(np.float32(6.0) / np.float32(out_q.scale))))
     eff = bias - in_q.zero_point * W.astype(np.int64).sum(axis=1)
     bdtype = np.int32 if act == "int8" else np.int64
-    if act == "int8" and np.abs(eff).max(initial=0) >= 2 ** 31:
-        raise UnsupportedError("effective dense bias does not fit int32")
+    check_fc_limits(W, eff, shifts, act, "dense")
     return QLayer(layer.name, "dense", ctx.scheme, layer.input_size, layer.output_size, act, act,
                   in_q=in_q, out_q=out_q, ir=layer,
                   arrays={"weight": W, "bias": eff.astype(bdtype), "mult": np.array(mults, np.int32),

@@ -18,7 +18,7 @@ from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
 from ..registry import quantizer, validator
 from . import _int_checks
-from .common import activation_qparams
+from .common import activation_qparams, bias_to_int, check_fc_limits
 
 Q312, Q015 = 2.0 ** -12, 2.0 ** -15
 
@@ -65,12 +65,13 @@ def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
             split = layer.kind == "gru" and g == "h" and layer.linear_before_reset
             b_in = gw.Wb.astype(np.float64) + (0 if split else gw.Rb)
             b_rec = gw.Rb.astype(np.float64) if split else np.zeros_like(b_in)
-            bx.append(np.round(b_in / sx).astype(np.int64) - in_q.zero_point * Wq.astype(np.int64).sum(1))
-            bh.append(np.round(b_rec / sh).astype(np.int64) - h_q.zero_point * Rq.astype(np.int64).sum(1))
+            bx.append(bias_to_int(b_in, sx, f"gate '{g}' input") - in_q.zero_point * Wq.astype(np.int64).sum(1))
+            bh.append(bias_to_int(b_rec, sh, f"gate '{g}' recurrent") - h_q.zero_point * Rq.astype(np.int64).sum(1))
             W.append(Wq)
             R.append(Rq)
-            for side, s_act, s_w in (("in", in_q.scale, ws), ("rec", h_q.scale, rs)):
+            for side, s_act, s_w, w_q, b_q in (("in", in_q.scale, ws, Wq, bx[-1]), ("rec", h_q.scale, rs, Rq, bh[-1])):
                 m, s = quantize_multiplier(mul_multiplier(s_act, s_w, Q312))
+                check_fc_limits(w_q, b_q, s, act, f"{'input' if side == 'in' else 'recurrent'} FC of gate '{g}'")
                 p[f"{side}_mult"].append(m)
                 p[f"{side}_shift"].append(s)
         mults = ({"rh": (Q015, h_q.scale, h_q.scale), "rb": (Q015, Q312, Q312),
@@ -80,10 +81,7 @@ def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
         for name, (a, b, o) in mults.items():
             p[f"{name}_mult"], p[f"{name}_shift"] = quantize_multiplier(mul_multiplier(a, b, o))
         for name, v in (("bx", bx), ("bh", bh)):
-            v = np.stack(v)
-            if act == "int8" and np.abs(v).max(initial=0) >= 2 ** 31:
-                raise UnsupportedError("effective bias does not fit int32")
-            arrays[f"{name}{d}"] = v.astype(bias_t)
+            arrays[f"{name}{d}"] = np.stack(v).astype(bias_t)   # ranges checked by check_fc_limits
         arrays[f"w{d}"], arrays[f"r{d}"] = np.stack(W), np.stack(R)
         dirs.append(p)
     return QLayer(layer.name, layer.kind, ctx.scheme, layer.input_size, layer.output_size, act, act,

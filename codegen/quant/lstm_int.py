@@ -23,7 +23,7 @@ from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
 from ..registry import quantizer, validator
 from . import _int_checks
-from .common import activation_qparams, power_of_two_scale
+from .common import activation_qparams, check_fc_limits, power_of_two_scale
 
 GATES = ("i", "f", "c", "o")
 GATE_SCALE = 2.0 ** -12     # gate pre-activations, Q3.12
@@ -47,7 +47,8 @@ def quantize_lstm_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
     else:
         in_q = ctx.in_q
         h_q = activation_qparams(ctx.stats.range("out"), act)
-        cell_scale = power_of_two_scale(ctx.stats.range("cell").absmax)
+        # never below 2^-43 (a cell that stays at zero), where the int16 tanh input scaling ends
+        cell_scale = max(power_of_two_scale(ctx.stats.range("cell").absmax), 2.0 ** -43)
         cell_clip = 0.0
         dirs_w = [_quantize_weights(dp, in_q.scale, np.int64) for dp in layer.dirs]
     if in_q is None or in_q.dtype != act:
@@ -127,35 +128,18 @@ def _direction_params(w, in_q, h_q, cell_scale, cell_clip, act):
         # TFLM (lstm_eval_common.cc): the division and the clamp in double, then truncation
         clip = int(min(max(float(np.float32(cell_clip)) / float(np.float32(cell_scale)), -32768.0), 32767.0))
     attrs["cell_clip"] = clip
-    if act == "int8":
-        _check_int32_requantization(Ws, bias, in_q.zero_point, attrs["in_shift"], "input")
-        _check_int32_requantization(Rs, np.zeros_like(bias), h_q.zero_point, attrs["rec_shift"], "recurrent")
-    elif max(attrs["in_shift"] + attrs["rec_shift"]) > 14:
-        raise UnsupportedError("a gate FC scale product s_x*s_W exceeds 2^2: TFLM's int64 requantization "
-                               "cannot express it (shift > 14); the weight or input scales are unusable")
+    for g, name in enumerate(GATES):
+        check_fc_limits(Ws[g], bx[g], attrs["in_shift"][g], act, f"input FC of gate '{name}'")
+        check_fc_limits(Rs[g], bh[g], attrs["rec_shift"][g], act, f"recurrent FC of gate '{name}'")
+    if not -31 <= attrs["tanh_shift"] <= 14:
+        raise UnsupportedError(f"the cell scale 2^{power} is outside what the int16 tanh of the cell can take "
+                               "(2^-43 to 2^2): the cell state range is unusable")
     for name in ("ig", "h"):
         if attrs[f"{name}_shift"] > 1:
             raise UnsupportedError(f"the {'cell' if name == 'ig' else 'hidden'} scale is at or below 2^-31: "
                                    "TFLM's int32 requantization of the gate products would overflow")
-    bias_dtype = np.int32 if act == "int8" else np.int64
-    if act == "int8" and (np.abs(bx).max(initial=0) >= 2 ** 31 or np.abs(bh).max(initial=0) >= 2 ** 31):
-        raise UnsupportedError("effective LSTM bias does not fit int32")
+    bias_dtype = np.int32 if act == "int8" else np.int64   # ranges checked by check_fc_limits
     return {"w": Ws, "r": Rs, "bx": bx.astype(bias_dtype), "bh": bh.astype(bias_dtype)}, attrs
-
-
-def _check_int32_requantization(Ws, bias, zp: int, shifts, side: str) -> None:
-    """TFLM computes an int8 gate FC as MBQM(acc, M, S) on an int32 accumulator and, for S > 0,
-    first multiplies acc by 2^S in int32. Where that product can exceed int32 for some input,
-    TFLM's result is undefined behaviour (it wraps in practice); refuse such layers, so every
-    accepted layer is computed identically by TFLM, the simulator and the generated C."""
-    dev = max(127 - zp, 128 + zp)                     # largest |x - zp| of an int8 input
-    for g, name in enumerate(GATES):
-        bound = int(np.max(np.abs(bias[g]) + dev * np.abs(Ws[g].astype(np.int64)).sum(axis=1), initial=0))
-        if bound * (1 << max(int(shifts[g]), 0)) > 2 ** 31 - 1:
-            raise UnsupportedError(
-                f"the {side} FC of gate '{name}' can overflow TFLM's int32 requantization "
-                f"(|acc| up to {bound}, left shift {shifts[g]}): the scale product s_x*s_W is too "
-                "large for int8; use --scheme int16x8 or normalise the layer input")
 
 
 @validator("lstm", "int8", "int16x8")
@@ -164,7 +148,7 @@ def validate_lstm_int(q, c) -> None:
     _int_checks.recurrent(q, c, 4, ("fc", "ig", "h"))
     c.choice(q.attrs, "flavour", ["tflm", "cmsis-nn"]) if "flavour" in q.attrs else None
     for p in q.attrs["dirs"]:
-        c.int(p, "tanh_shift", -31, 13)    # tanh input scaling: 3 << shift stays in int32
+        c.int(p, "tanh_shift", -31, 14)    # tanh input scaling: 32768 * (3 << shift) stays in int32
         c.int(p, "cell_clip", 0, 32767)
         c.int(p, "cell_shift", -64, 64)
         if p["ig_shift"] > 1 or p["h_shift"] > 1:

@@ -5,8 +5,7 @@ import numpy as np
 
 from ..errors import RnncError
 from ..fixedpoint import multiply_by_quantized_multiplier as mbqm
-from ..fixedpoint import multiply_by_quantized_multiplier_int64 as mbqm64
-from ..fixedpoint import requantize_s64_cmsis, sat16, sigmoid_s16, tanh_s16
+from ..fixedpoint import requantize_fc, sat16, sigmoid_s16, tanh_s16
 from ..registry import simulator
 from .glue_float import take_last_step
 
@@ -16,11 +15,11 @@ def simulate_dense_int(q, x, lengths, stats):
     """TFLM FULLY_CONNECTED; with the 'cmsis-nn' flavour the 16x8 layer rounds like CMSIS-NN's
     arm_fully_connected_s16 (int8 layers compute the same numbers in both libraries)."""
     acc = x.astype(np.int64) @ q.arrays["weight"].T.astype(np.int64) + q.arrays["bias"].astype(np.int64)
-    requantize_s16 = requantize_s64_cmsis if q.attrs.get("flavour") == "cmsis-nn" else mbqm64
+    flavour = q.attrs.get("flavour", "tflm")
     out = np.empty_like(acc)
     for o in range(acc.shape[-1]):
         m, s = int(q.arrays["mult"][o]), int(q.arrays["shift"][o])
-        out[..., o] = mbqm(acc[..., o], m, s) if q.attrs["act"] == "int8" else requantize_s16(acc[..., o], m, s)
+        out[..., o] = requantize_fc(acc[..., o], m, s, q.attrs["act"], flavour)
     return np.clip(out + q.attrs["zp_out"], q.attrs["act_min"], q.attrs["act_max"])
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..fixedpoint import multiply_by_quantized_multiplier as mbqm
-from ..fixedpoint import multiply_by_quantized_multiplier_int64 as mbqm64
-from ..fixedpoint import sat16, saturate, sigmoid_s16, tanh_s16
+from ..fixedpoint import requantize_fc, sat16, saturate, sigmoid_s16, tanh_s16
 from ..registry import simulator
+from ._recurrent import run_directions
 
 
 def _fc(v, w, b, m, s, act):
-    acc = v.astype(np.int64) @ w.T.astype(np.int64) + b
-    return sat16(mbqm(acc, m, s) if act == "int8" else mbqm64(acc, m, s))
+    """One gate FC term in Q3.12, saturated to int16 as the kernels store it."""
+    return sat16(requantize_fc(v.astype(np.int64) @ w.T.astype(np.int64) + b, m, s, act))
 
 
 def _gate(x, h, a, p, g, act):
@@ -46,24 +46,14 @@ def rnn_step(x, h, a, p, zp, fn, act):
 @simulator("gru", "int8", "int16x8")
 @simulator("rnn", "int8", "int16x8")
 def simulate_gru_rnn_int(q, x, lengths, stats):
-    B, T, _ = x.shape
     H, act, zp = q.attrs["hidden_size"], q.attrs["act"], q.attrs["zp_h"]
-    ndir = len(q.attrs["dirs"])
-    y = np.zeros((B, T, H * ndir), np.int64)
-    rows = np.arange(B)
-    for d in range(ndir):
-        reverse = q.attrs["direction"] == "reverse" or d == 1
-        a = {k: q.arrays[f"{k}{d}"].astype(np.int64) for k in ("w", "r", "bx", "bh")}
-        p = q.attrs["dirs"][d]
-        h = np.full((B, H), zp, np.int64)
-        for k in range(T):
-            valid = k < lengths
-            t = np.where(valid, (lengths - 1 - k) if reverse else k, 0)
-            xt = x[rows, t].astype(np.int64)
-            if q.kind == "gru":
-                h_new = gru_step(xt, h, a, p, zp, q.attrs["linear_before_reset"], act)
-            else:
-                h_new = rnn_step(xt, h, a, p, zp, q.attrs["activation"], act)
-            h = np.where(valid[:, None], h_new, h)
-            y[rows[valid], t[valid], d * H:(d + 1) * H] = h[valid]
-    return y
+    arrays = [{k: q.arrays[f"{k}{d}"].astype(np.int64) for k in ("w", "r", "bx", "bh")}
+              for d in range(len(q.attrs["dirs"]))]
+
+    def step(d, xt, state, valid):
+        a, p, h = arrays[d], q.attrs["dirs"][d], state[0]
+        if q.kind == "gru":
+            return (gru_step(xt.astype(np.int64), h, a, p, zp, q.attrs["linear_before_reset"], act),)
+        return (rnn_step(xt.astype(np.int64), h, a, p, zp, q.attrs["activation"], act),)
+    return run_directions(x, lengths, q.attrs["direction"], H, np.int64,
+                          lambda d, B: (np.full((B, H), zp, np.int64),), step)

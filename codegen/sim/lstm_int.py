@@ -17,26 +17,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fixedpoint import (multiply_by_quantized_multiplier as mbqm,
-                          multiply_by_quantized_multiplier_int64 as mbqm64, requantize_s64_cmsis,
-                          sat16, saturate, sigmoid_s16, tanh_s16, wrap_int32)
+from ..fixedpoint import (multiply_by_quantized_multiplier as mbqm, requantize_fc, sat16, saturate,
+                          sigmoid_s16, tanh_s16)
 from ..registry import simulator
+from ._recurrent import run_directions
 
 FLAVOURS = ("tflm", "cmsis-nn")
 
 
 def _fc_term(x, w, b, mult, shift, act, flavour="tflm"):
-    """One FC term of a gate, requantized to Q3.12 but NOT yet saturated to int16.
-
-    int16x8: TFLM's int64 MultiplyByQuantizedMultiplier returns static_cast<int32_t> of its
-    int64 result; the truncation is reproduced (it only matters when a pre-activation exceeds
-    2^19 in real terms, e.g. full-scale int16 inputs against large weight scales)."""
-    acc = x.astype(np.int64) @ w.T.astype(np.int64) + b
-    if act == "int8":
-        return mbqm(acc, mult, shift)
-    if flavour == "cmsis-nn":
-        return requantize_s64_cmsis(acc, mult, shift)
-    return wrap_int32(mbqm64(acc, mult, shift))
+    """One FC term of a gate, requantized to Q3.12 but NOT yet saturated to int16."""
+    return requantize_fc(x.astype(np.int64) @ w.T.astype(np.int64) + b, mult, shift, act, flavour)
 
 
 def gate_preactivation(x, h, arrays, p, g, act, flavour="tflm"):
@@ -69,26 +60,15 @@ def lstm_step(x, h, c, arrays, p, act, flavour="tflm"):
 
 @simulator("lstm", "int8", "int16x8")
 def simulate_lstm_int(q, x, lengths, stats):
-    B, T, _ = x.shape
-    H = q.attrs["hidden_size"]
-    act = q.attrs["act"]
-    ndir = len(q.attrs["dirs"])
+    H, act, zp = q.attrs["hidden_size"], q.attrs["act"], q.attrs["zp_h"]
     flavour = q.attrs.get("flavour", "tflm")
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown numerics flavour '{flavour}'")
-    y = np.zeros((B, T, H * ndir), np.int64)
-    rows = np.arange(B)
-    for d in range(ndir):
-        reverse = q.attrs["direction"] == "reverse" or d == 1
-        arrays = {k: q.arrays[f"{k}{d}"].astype(np.int64) for k in ("w", "r", "bx", "bh")}
-        p = dict(q.attrs["dirs"][d], zp_h=q.attrs["zp_h"])
-        h = np.full((B, H), q.attrs["zp_h"], np.int64)
-        c = np.zeros((B, H), np.int64)
-        for k in range(T):
-            valid = k < lengths
-            t = np.where(valid, (lengths - 1 - k) if reverse else k, 0)
-            h_new, c_new = lstm_step(x[rows, t].astype(np.int64), h, c, arrays, p, act, flavour)
-            h = np.where(valid[:, None], h_new, h)
-            c = np.where(valid[:, None], c_new, c)
-            y[rows[valid], t[valid], d * H:(d + 1) * H] = h[valid]
-    return y
+    arrays = [{k: q.arrays[f"{k}{d}"].astype(np.int64) for k in ("w", "r", "bx", "bh")}
+              for d in range(len(q.attrs["dirs"]))]
+    params = [dict(p, zp_h=zp) for p in q.attrs["dirs"]]
+
+    def step(d, xt, state, valid):
+        return lstm_step(xt.astype(np.int64), state[0], state[1], arrays[d], params[d], act, flavour)
+    return run_directions(x, lengths, q.attrs["direction"], H, np.int64,
+                          lambda d, B: (np.full((B, H), zp, np.int64), np.zeros((B, H), np.int64)), step)

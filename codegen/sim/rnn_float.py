@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ir
 from ..registry import simulator
+from ._recurrent import run_directions
 
 
 def _act(spec: ir.ActivationSpec):
@@ -99,34 +100,19 @@ def _rnn_step(layer, dp, acts, x, h, c, stats, valid):
 STEPS = {"lstm": _lstm_step, "gru": _gru_step, "rnn": _rnn_step}
 
 
-def run_direction(layer: ir.RecurrentLayer, d: int, reverse: bool, x, lengths, stats, step_fn):
-    """Run one direction; returns (B, T, H). step_fn(layer, dp, acts, x_t, h, c, stats, valid)."""
-    B, T, _ = x.shape
-    H = layer.hidden_size
-    dp = layer.dirs[d]
-    acts = layer.activations_for(d)
-    h = np.broadcast_to(dp.initial_h if dp.initial_h is not None else np.zeros(H, np.float32), (B, H)).copy()
-    c = np.broadcast_to(dp.initial_c if dp.initial_c is not None else np.zeros(H, np.float32), (B, H)).copy()
-    y = np.zeros((B, T, H), np.float32)
-    rows = np.arange(B)
-    for k in range(T):
-        valid = k < lengths
-        t = np.where(valid, (lengths - 1 - k) if reverse else k, 0)
-        h_new, c_new = step_fn(layer, dp, acts, x[rows, t], h, c, stats, valid)
-        h = np.where(valid[:, None], h_new, h)
-        c = np.where(valid[:, None], c_new, c)
-        y[rows[valid], t[valid]] = h[valid]
-    return y
-
-
 @simulator("lstm", "float")
 @simulator("gru", "float")
 @simulator("rnn", "float")
 def simulate_rnn_float(q, x, lengths, stats):
     layer: ir.RecurrentLayer = q.ir
-    x = np.asarray(x, np.float32)
-    step = STEPS[layer.kind]
-    if layer.direction == "bidirectional":
-        return np.concatenate([run_direction(layer, 0, False, x, lengths, stats, step),
-                               run_direction(layer, 1, True, x, lengths, stats, step)], axis=-1)
-    return run_direction(layer, 0, layer.direction == "reverse", x, lengths, stats, step)
+    H = layer.hidden_size
+    step_fn = STEPS[layer.kind]
+
+    def init(d, B):
+        dp = layer.dirs[d]
+        return tuple(np.broadcast_to(v if v is not None else np.zeros(H, np.float32), (B, H)).astype(np.float32)
+                     for v in (dp.initial_h, dp.initial_c))
+
+    def step(d, xt, state, valid):
+        return step_fn(layer, layer.dirs[d], layer.activations_for(d), xt, state[0], state[1], stats, valid)
+    return run_directions(np.asarray(x, np.float32), lengths, layer.direction, H, np.float32, init, step)

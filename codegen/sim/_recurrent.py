@@ -1,0 +1,40 @@
+"""The one recurrent driver of the simulator: every LSTM, GRU and RNN simulator, float or
+integer, runs its directions through `run_directions` and supplies only the step.
+
+Row b runs steps 0 .. lengths[b]-1; a backward direction starts at step lengths[b]-1. Steps
+beyond a row's length neither change its state nor write output (the caller zeroes them).
+A bidirectional layer outputs concat(h_forward, h_backward) at each step.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+
+def directions(direction: str) -> list[bool]:
+    """reverse? per direction: forward [False], reverse [True], bidirectional [False, True]."""
+    return {"forward": [False], "reverse": [True], "bidirectional": [False, True]}[direction]
+
+
+def run_directions(x: np.ndarray, lengths: np.ndarray, direction: str, hidden: int, dtype,
+                   init: Callable[[int, int], tuple], step: Callable) -> np.ndarray:
+    """Run every direction over the batch.
+
+    init(d, B) -> state: a tuple whose first element is h (B, hidden);
+    step(d, x_t, state, valid) -> new state (same structure); x_t is (B, in) at each row's
+    own time index; valid (B,) marks rows still inside their length.
+    Returns y (B, T, hidden * directions) in dtype."""
+    B, T, _ = x.shape
+    revs = directions(direction)
+    y = np.zeros((B, T, hidden * len(revs)), dtype)
+    rows = np.arange(B)
+    for d, reverse in enumerate(revs):
+        state = init(d, B)
+        for k in range(T):
+            valid = k < lengths
+            t = np.where(valid, (lengths - 1 - k) if reverse else k, 0)
+            new = step(d, x[rows, t], state, valid)
+            state = tuple(np.where(valid[:, None], n, o) for n, o in zip(new, state))
+            y[rows[valid], t[valid], d * hidden:(d + 1) * hidden] = state[0][valid]
+    return y
