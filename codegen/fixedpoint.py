@@ -196,3 +196,21 @@ def tanh_s16(x, input_left_shift: int):
     r = np.where(uh >= 255, 0xFFFF << 8, r)
     r = np.where(v >= 0, r - (1 << 23) + (1 << 7), -r + (1 << 23) + (1 << 7) - 1)
     return (r >> 8).astype(np.int64)
+
+
+def quantize_f32(x, scale: float, zero_point: int, lo: int, hi: int):
+    """float32 -> integer exactly as rnnc_quantize_s8/_s16 compute it (conversion layers):
+    v = x / scale in float32 (one IEEE division, as C does with float operands), NaN -> 0,
+    rounded half away from zero (C's roundf), plus the zero point, saturated to [lo, hi]."""
+    with np.errstate(over="ignore", invalid="ignore"):                   # inf saturates below
+        v = np.asarray(x, np.float32) / np.float32(scale)
+    v = np.where(np.isnan(v), np.float32(0), v).astype(np.float64)       # exact widening
+    v = np.clip(v, lo - zero_point - 1, hi - zero_point + 1)             # saturates like C's clamp
+    r = np.sign(v) * np.floor(np.abs(v) + 0.5)                           # exact in float64
+    return np.clip(r.astype(np.int64) + zero_point, lo, hi)
+
+
+def dequantize_f32(q, scale: float, zero_point: int):
+    """integer -> float32 as rnnc_dequantize_s8/_s16: (float)(q - zero_point) * scale, one
+    float32 multiplication of exact operands."""
+    return (np.asarray(q, np.int64) - zero_point).astype(np.float32) * np.float32(scale)

@@ -196,7 +196,27 @@ class LastStepLayer:
         return self.size
 
 
-Layer = Union[RecurrentLayer, DenseLayer, ActivationLayer, EmbeddingLayer, LastStepLayer]
+@dataclass
+class ConvertLayer:
+    """A change of number representation between two layers of different schemes (identity
+    in real numbers). Never produced by a frontend: quantize_model inserts it where a layer's
+    scheme wants its input in another form than the previous layer gives."""
+    name: str
+    size: int
+
+    kind = "convert"
+    causal = True
+
+    @property
+    def input_size(self) -> int:
+        return self.size
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+
+Layer = Union[RecurrentLayer, DenseLayer, ActivationLayer, EmbeddingLayer, LastStepLayer, ConvertLayer]
 
 
 def layer_kind(layer: Layer) -> str:

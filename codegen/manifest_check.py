@@ -5,7 +5,7 @@ Two levels:
 - the model as a whole (this module): field types, sizes within bounds, the layer chain
   (each layer's input is the previous layer's output: sizes and dtypes), the model's input and
   output against its first and last layers;
-- each layer's parameters: the function registered with `@validator(kind, *schemes)` beside the
+- each layer's parameters: the function registered with `@validator(kind, family=...)` beside the
   layer's quantizer (which owns the meaning of its arrays and attrs) checks every array's
   dtype and shape and every scalar's range, so that neither the simulator nor the generated C
   can meet a value its arithmetic is not defined for.
@@ -143,7 +143,7 @@ def validate_qmodel(qm: QModel, file: str) -> None:
         check_quant(lc, q.out_q, q.out_dtype, "out_q")
         if q.ir is not None and (getattr(q.ir, "kind", None) != q.kind or
                                  not isinstance(q.ir, (ir.RecurrentLayer, ir.DenseLayer, ir.ActivationLayer,
-                                                       ir.EmbeddingLayer, ir.LastStepLayer))):
+                                                       ir.EmbeddingLayer, ir.LastStepLayer, ir.ConvertLayer))):
             lc.fail("the float layer it came from is of another kind")
         validate_layer(q, lc)
         prev_size, prev_dtype = q.out_size, q.out_dtype

@@ -1,9 +1,14 @@
-"""Quantize a float IR model into a QModel with one scheme (per-layer overrides allowed).
+"""Quantize a float IR model into a QModel: one scheme, or a scheme per layer.
 
 Steps: run the float model over the calibration sequences (each batch row independent,
 starting from the reset state, exactly like deployment) collecting statistics per layer;
 then walk the chain asking each layer's registered quantizer for a QLayer, feeding it the
 quantization of the previous layer's output.
+
+Mixed precision: where a layer's scheme wants its input in another form than the previous
+layer gives (float after int8, int16 after int8, int8 after float), an explicit conversion
+layer (kind 'convert', quant/convert.py) is inserted between them: quantize, dequantize or
+requantize, defined exactly and computed identically by the simulator and the C.
 """
 from __future__ import annotations
 
@@ -16,8 +21,9 @@ from . import ir
 from .calibrate import Stats
 from .errors import RnncError
 from .qmodel import QLayer, QModel
-from .quant.common import SCHEME_ACTIVATION_DTYPE, activation_qparams
-from .registry import QUANTIZERS, lookup, schemes
+from .quant.common import activation_qparams
+from .registry import QUANTIZERS, lookup
+from .schemes import Scheme, get_scheme
 
 
 @dataclass
@@ -30,23 +36,27 @@ class QuantContext:
     index: int
     is_last: bool
     options: dict[str, Any] = field(default_factory=dict)
+    #: for a conversion layer: the input quantization the next layer fixes (pre-quantized models)
+    next_input_q: ir.QuantParams | None = None
+
+    @property
+    def scheme_obj(self) -> Scheme:
+        return get_scheme(self.scheme)
 
     @property
     def act_dtype(self) -> str:
-        return SCHEME_ACTIVATION_DTYPE.get(self.scheme, "int8")
+        return self.scheme_obj.act_dtype
 
 
 def quantize_model(model: ir.Model, scheme: str, calib: np.ndarray | None = None, *,
                    target: str = "host", prefix: str | None = None,
                    layer_schemes: dict[str, str] | None = None,
                    options: dict[str, Any] | None = None) -> QModel:
-    if scheme not in schemes():
-        raise RnncError(f"unknown scheme '{scheme}' (available: {', '.join(schemes())})")
     options = dict(options or {})
-    pre_quantized = model.fixed_input_quant is not None and scheme != "float"
-    if pre_quantized and scheme != "int8":
-        raise RnncError(f"{model.source} is already quantized (int8): compile it with --scheme int8, "
-                        "which keeps its own quantization, or --scheme float (dequantized weights)")
+    schemes = layer_scheme_list(model, scheme, layer_schemes)
+    pre_quantized = model.fixed_input_quant is not None
+    if pre_quantized:
+        _check_pre_quantized(model, schemes)
     float_layers = _float_qlayers(model)
     stats = [Stats() for _ in model.layers]
     if calib is not None:
@@ -54,45 +64,91 @@ def quantize_model(model: ir.Model, scheme: str, calib: np.ndarray | None = None
         from .simulate import run_layers
         lengths = np.full(calib.shape[0], calib.shape[1], np.int64)
         run_layers(float_layers, calib, lengths, stats=stats)
-    elif scheme != "float" and not pre_quantized:
-        raise RnncError(f"scheme '{scheme}' needs calibration data: pass --calib CALIB.npy "
+    elif not pre_quantized and not all(s.is_float for s in schemes):
+        names = sorted({s.name for s in schemes if not s.is_float})
+        raise RnncError(f"scheme '{names[0]}' needs calibration data: pass --calib CALIB.npy "
                         "(float32, shape (batch, T, features))", file=model.source)
 
     qlayers: list[QLayer] = []
-    in_dtype, in_q = _model_input(model, scheme, stats)
+    in_dtype, in_q = _model_input(model, schemes[0], stats)
     first_in_q = in_q
-    for i, layer in enumerate(model.layers):
-        s = (layer_schemes or {}).get(layer.name, scheme)
-        if pre_quantized:
-            s = "int8"
-        fn = lookup(QUANTIZERS, layer.kind, s, "quantizer", f"layer '{layer.name}'")
-        ctx = QuantContext(s, in_dtype, in_q, stats[i], model.source, i, i == len(model.layers) - 1, options)
-        try:
-            q = fn(layer, ctx)
-        except RnncError as e:
-            raise e.with_context(file=model.source, where=f"layer '{layer.name}' ({layer.kind})") from None
+    for i, (layer, s) in enumerate(zip(model.layers, schemes)):
+        last = i == len(model.layers) - 1
+        if layer.kind != "embedding" and in_dtype != s.act_dtype:
+            conv = _quantize(ir.ConvertLayer(f"{layer.name}_in", layer.input_size), s.name,
+                             QuantContext(s.name, in_dtype, in_q, stats[i], model.source, i, False, options,
+                                          next_input_q=_fixed_input(layer) if pre_quantized else None), model)
+            qlayers.append(conv)
+            in_dtype, in_q = conv.out_dtype, conv.out_q
+        q = _quantize(layer, s.name, QuantContext(s.name, in_dtype, in_q, stats[i], model.source, i, last, options),
+                      model)
         qlayers.append(q)
         in_dtype, in_q = q.out_dtype, q.out_q
 
-    return QModel(
+    qm = QModel(
         name=prefix or model.name, source=model.source, sha256=model.sha256, scheme=scheme,
         target=target, input_size=model.input_size, input_dtype=qlayers[0].in_dtype if qlayers else "float32",
         output_size=model.output_size, output_dtype=in_dtype, layers=qlayers,
         input_q=first_in_q, output_q=in_q, input_kind=model.input_kind,
         sequence_lens=model.sequence_lens, options=options,
         max_steps=int(options.get("max_steps") or model.time_steps or 256))
+    if calib is not None:
+        from .report import measure_sqnr
+        measure_sqnr(qm, calib, [st.samples["out"] for st in stats])
+    return qm
 
 
-def _model_input(model: ir.Model, scheme: str, stats: list[Stats]):
+def _quantize(layer, scheme: str, ctx: QuantContext, model: ir.Model) -> QLayer:
+    fn = lookup(QUANTIZERS, layer.kind, scheme, "quantizer", f"layer '{layer.name}'")
+    try:
+        return fn(layer, ctx)
+    except RnncError as e:
+        raise e.with_context(file=model.source, where=f"layer '{layer.name}' ({layer.kind})") from None
+
+
+def layer_scheme_list(model: ir.Model, scheme: str, layer_schemes: dict[str, str] | None) -> list[Scheme]:
+    """The scheme of every layer: --scheme, overridden per layer by --layer-scheme NAME=SCHEME.
+    An unknown layer or scheme name is an error, never ignored."""
+    default = get_scheme(scheme)
+    names = [l.name for l in model.layers]
+    chosen = {}
+    for name, s in (layer_schemes or {}).items():
+        if name not in names:
+            raise RnncError(f"--layer-scheme names layer '{name}', which the model does not have "
+                            f"(its layers: {', '.join(names)})", file=model.source)
+        try:
+            chosen[name] = get_scheme(s)
+        except RnncError as e:
+            raise RnncError(f"--layer-scheme {name}={s}: {e.reason}", file=model.source) from None
+    return [chosen.get(l.name, default) for l in model.layers]
+
+
+def _check_pre_quantized(model: ir.Model, schemes: list[Scheme]) -> None:
+    """A model that comes quantized (an int8 .tflite) keeps its own int8 quantization; a layer
+    may instead be computed in float (its dequantized weights), nothing else."""
+    for layer, s in zip(model.layers, schemes):
+        if s.name not in ("int8", "float"):
+            raise RnncError(f"{model.source} is already quantized (int8): compile it with --scheme int8, "
+                            "which keeps its own quantization, or --scheme float (dequantized weights); "
+                            f"layer '{layer.name}' cannot be {s.name}")
+
+
+def _fixed_input(layer) -> ir.QuantParams | None:
+    fixed = getattr(layer, "fixed_quant", None) or {}
+    return fixed.get("input")
+
+
+def _model_input(model: ir.Model, first: Scheme, stats: list[Stats]):
+    """The model's input follows its first layer: int32 token ids for an embedding, else that
+    layer's activation dtype (quantized like a pre-quantized model's input, or calibrated)."""
     if model.input_kind == "tokens":
         return "int32", None
-    if model.fixed_input_quant is not None and scheme != "float":
+    if first.is_float:
+        return "float32", None
+    if model.fixed_input_quant is not None:
         q = model.fixed_input_quant
         return q.dtype, q
-    dtype = SCHEME_ACTIVATION_DTYPE[scheme]
-    if dtype == "float32":
-        return "float32", None
-    return dtype, activation_qparams(stats[0].range("in"), dtype)
+    return first.act_dtype, activation_qparams(stats[0].range("in"), first.act_dtype)
 
 
 def _float_qlayers(model: ir.Model) -> list[QLayer]:

@@ -1,21 +1,27 @@
 """Registries: which function quantizes, simulates and emits each (layer kind, scheme).
 
-Adding a scheme or a layer kind means registering three functions, never editing an
-if-chain:
+Adding a scheme family or a layer kind means registering four functions, never editing an
+if-chain. Implementations register for a scheme *family* (every scheme of the family in
+codegen/schemes.py gets them) or, rarely, for named schemes:
 
-    @quantizer("lstm", "int8")
-    def quantize_lstm_int8(layer: ir.RecurrentLayer, ctx: QuantContext) -> QLayer: ...
+    @quantizer("lstm", family="tflite-int")
+    def quantize_lstm_int(layer: ir.RecurrentLayer, ctx: QuantContext) -> QLayer: ...
 
-    @simulator("lstm", "int8", "int16x8")
+    @simulator("lstm", family="tflite-int")
     def simulate_lstm_int(q: QLayer, x, lengths, stats) -> np.ndarray: ...
 
-    @emitter("lstm", "int8", "int16x8")
+    @emitter("lstm", family="tflite-int")
     def emit_lstm_int(q: QLayer, ctx: EmitContext) -> LayerCode: ...
+
+    @validator("lstm", family="tflite-int")
+    def validate_lstm_int(q: QLayer, check) -> None: ...
+
+Lookups try the layer's scheme first, then its family.
 
 A kernel backend other than rnnc's own (rnnc compile --kernels cmsis-nn) registers emitters
 for the layers it implements; every other layer keeps the default emitter:
 
-    @emitter("lstm", "int8", "int16x8", backend="cmsis-nn")
+    @emitter("lstm", family="tflite-int", backend="cmsis-nn")
 
 `declines=fn` narrows that to the layers the library computes exactly: fn(q) returns None for a
 layer it takes, or why not; a declined layer keeps rnnc's kernels and numerics.
@@ -50,9 +56,18 @@ BACKEND_EMITTERS: dict[tuple[str, str, str], Callable] = {}
 BACKEND_DECLINES: dict[tuple[str, str, str], Callable | None] = {}
 
 
-def _register(table: dict, kind: str, schemes: tuple[str, ...]):
+FAMILY = "family:"   # key prefix of a family-wide registration
+
+
+def _keys(schemes: tuple[str, ...], family: str | None) -> list[str]:
+    if bool(schemes) == bool(family):
+        raise RuntimeError("register for named schemes or for one family, not both")
+    return [FAMILY + family] if family else list(schemes)
+
+
+def _register(table: dict, kind: str, schemes: tuple[str, ...], family: str | None):
     def deco(fn: Callable) -> Callable:
-        for s in schemes:
+        for s in _keys(schemes, family):
             key = (kind, s)
             if key in table:
                 raise RuntimeError(f"duplicate registration for {key}: {fn.__module__}.{fn.__name__}")
@@ -61,33 +76,25 @@ def _register(table: dict, kind: str, schemes: tuple[str, ...]):
     return deco
 
 
-def quantizer(kind: str, *schemes: str):
-    return _register(QUANTIZERS, kind, schemes)
+def quantizer(kind: str, *schemes: str, family: str | None = None):
+    return _register(QUANTIZERS, kind, schemes, family)
 
 
-def simulator(kind: str, *schemes: str):
-    return _register(SIMULATORS, kind, schemes)
+def simulator(kind: str, *schemes: str, family: str | None = None):
+    return _register(SIMULATORS, kind, schemes, family)
 
 
-def validator(kind: str, *schemes: str):
-    return _register(VALIDATORS, kind, schemes)
+def validator(kind: str, *schemes: str, family: str | None = None):
+    return _register(VALIDATORS, kind, schemes, family)
 
 
-def validate_layer(q, check) -> None:
-    """Run the validator of a loaded layer; an unknown (kind, scheme) is a manifest error."""
-    load_plugins()
-    fn = VALIDATORS.get((q.kind, q.scheme))
-    if fn is None:
-        check.fail(f"no layer kind '{q.kind}' with scheme '{q.scheme}' exists")
-    fn(q, check)
-
-
-def emitter(kind: str, *schemes: str, backend: str | None = None, declines: Callable | None = None):
+def emitter(kind: str, *schemes: str, family: str | None = None, backend: str | None = None,
+            declines: Callable | None = None):
     if backend is None:
-        return _register(EMITTERS, kind, schemes)
+        return _register(EMITTERS, kind, schemes, family)
 
     def deco(fn: Callable) -> Callable:
-        for s in schemes:
+        for s in _keys(schemes, family):
             if (backend, kind, s) in BACKEND_EMITTERS:
                 raise RuntimeError(f"duplicate registration for {(backend, kind, s)}: {fn.__module__}.{fn.__name__}")
             BACKEND_EMITTERS[(backend, kind, s)] = fn
@@ -96,33 +103,63 @@ def emitter(kind: str, *schemes: str, backend: str | None = None, declines: Call
     return deco
 
 
+def _find(table: dict, kind: str, scheme: str, prefix: tuple = ()):
+    """The registration for (kind, scheme): the scheme's own, else its family's."""
+    from .schemes import SCHEMES
+    if prefix + (kind, scheme) in table:
+        return table[prefix + (kind, scheme)]
+    s = SCHEMES.get(scheme) if isinstance(scheme, str) else None
+    return table.get(prefix + (kind, FAMILY + s.family)) if s is not None else None
+
+
+def validate_layer(q, check) -> None:
+    """Run the validator of a loaded layer; an unknown (kind, scheme) is a manifest error."""
+    load_plugins()
+    fn = _find(VALIDATORS, q.kind, q.scheme)
+    if fn is None:
+        check.fail(f"no layer kind '{q.kind}' with scheme '{q.scheme}' exists")
+    fn(q, check)
+
+
 def lookup_emitter(kind: str, scheme: str, backend: str | None, where: str = ""):
     """The emitter of a layer: the backend's own when it has one, else rnnc's."""
     load_plugins()
-    if backend and (backend, kind, scheme) in BACKEND_EMITTERS:
-        return BACKEND_EMITTERS[(backend, kind, scheme)]
+    if backend:
+        fn = _find(BACKEND_EMITTERS, kind, scheme, (backend,))
+        if fn is not None:
+            return fn
     return lookup(EMITTERS, kind, scheme, "C emitter", where)
 
 
 def backend_declines(backend: str, q) -> str | None:
     """None when a kernel backend implements this layer, else why it does not."""
     load_plugins()
-    key = (backend, q.kind, q.scheme)
-    if key not in BACKEND_EMITTERS:
+    fn = _find(BACKEND_EMITTERS, q.kind, q.scheme, (backend,))
+    if fn is None:
         return f"{backend} does not implement {q.kind} layers ({q.scheme})"
+    from .schemes import SCHEMES
+    key = next(k for k in ((backend, q.kind, q.scheme), (backend, q.kind, FAMILY + SCHEMES[q.scheme].family))
+               if k in BACKEND_EMITTERS)
     declines = BACKEND_DECLINES[key]
     return declines(q) if declines else None
 
 
+def supported_schemes(table: dict, kind: str) -> list[str]:
+    """Every registered scheme that has an entry for this kind (named or through its family)."""
+    from .schemes import scheme_names
+    load_plugins()
+    return [s for s in scheme_names() if _find(table, kind, s) is not None]
+
+
 def lookup(table: dict, kind: str, scheme: str, what: str, where: str = ""):
     load_plugins()
-    try:
-        return table[(kind, scheme)]
-    except KeyError:
-        have = sorted(s for k, s in table if k == kind)
+    fn = _find(table, kind, scheme)
+    if fn is None:
+        have = supported_schemes(table, kind)
         raise UnsupportedError(
             f"no {what} for {kind} layers with scheme '{scheme}' (available: {', '.join(have) or 'none'})",
-            where=where or None) from None
+            where=where or None)
+    return fn
 
 
 _loaded = False
@@ -144,6 +181,7 @@ def load_plugins() -> None:
                 importlib.import_module(f"{pkg.__name__}.{m.name}")
 
 
-def schemes() -> list[str]:
+def layer_kinds() -> list[str]:
+    """Every layer kind some implementation is registered for."""
     load_plugins()
-    return sorted({s for _, s in QUANTIZERS})
+    return sorted({k for k, _ in QUANTIZERS} | {k for k, _ in SIMULATORS})

@@ -15,27 +15,31 @@ from .qmodel import NUMPY_TYPES, QLayer, QModel
 from .registry import SIMULATORS, lookup
 
 
+def run_layer(q: QLayer, x: np.ndarray, lengths: np.ndarray, stats: Stats | None = None):
+    """One layer on its input: (output in q.out_dtype, zero beyond each row's length; the
+    lengths the next layer sees)."""
+    fn = lookup(SIMULATORS, q.kind, q.scheme, "simulator", q.where)
+    if stats is not None:
+        stats.observe("in", x, _mask(x, lengths))
+    y = np.asarray(fn(q, x, lengths, stats), NUMPY_TYPES[q.out_dtype])
+    if q.kind == "last_step":
+        lengths = np.minimum(lengths, 1)
+    _zero_beyond(y, lengths)
+    if stats is not None:
+        stats.observe("out", y, _mask(y, lengths))
+        stats.keep("out", y)
+    return y, lengths
+
+
 def run_layers(layers: list[QLayer], x: np.ndarray, lengths: np.ndarray,
                stats: list[Stats] | None = None, keep: bool = False):
     """Run the chain. Returns the final output, or (final, [per-layer outputs]) if keep."""
     outs = []
     lengths = np.asarray(lengths, np.int64)
     for i, q in enumerate(layers):
-        fn = lookup(SIMULATORS, q.kind, q.scheme, "simulator", q.where)
-        st = stats[i] if stats is not None else None
-        if st is not None:
-            st.observe("in", x, _mask(x, lengths))
-        y = fn(q, x, lengths, st)
-        y = np.asarray(y, NUMPY_TYPES[q.out_dtype])
-        if q.kind == "last_step":
-            lengths = np.minimum(lengths, 1)
-        _zero_beyond(y, lengths)
-        if st is not None:
-            st.observe("out", y, _mask(y, lengths))
-            st.keep("out", y)
+        x, lengths = run_layer(q, x, lengths, stats[i] if stats is not None else None)
         if keep:
-            outs.append(y)
-        x = y
+            outs.append(x)
     return (x, outs) if keep else x
 
 

@@ -16,8 +16,6 @@ from ..calibrate import Range
 from ..errors import UnsupportedError
 from ..ir import QuantParams
 
-#: Activation dtype that each scheme uses between layers.
-SCHEME_ACTIVATION_DTYPE = {"float": "float32", "int8": "int8", "int16x8": "int16"}
 DTYPE_RANGE = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1)}
 
 

@@ -6,9 +6,9 @@ from ..manifest_check import check_float_layer
 from ..registry import quantizer, validator
 
 
-@quantizer("lstm", "float")
-@quantizer("gru", "float")
-@quantizer("rnn", "float")
+@quantizer("lstm", family="float")
+@quantizer("gru", family="float")
+@quantizer("rnn", family="float")
 def quantize_rnn_float(layer, ctx) -> QLayer:
     return QLayer(layer.name, layer.kind, "float", layer.input_size, layer.output_size,
                   "float32", "float32", causal=layer.causal, ir=layer,
@@ -16,9 +16,9 @@ def quantize_rnn_float(layer, ctx) -> QLayer:
                          "input_size": layer.input_size, "num_directions": layer.num_directions})
 
 
-@validator("lstm", "float")
-@validator("gru", "float")
-@validator("rnn", "float")
+@validator("lstm", family="float")
+@validator("gru", family="float")
+@validator("rnn", family="float")
 def validate_rnn_float(q, c) -> None:
     if q.in_dtype != "float32" or q.out_dtype != "float32" or getattr(q.ir, "kind", None) != q.kind:
         c.fail("a float recurrent layer takes and gives float32")

@@ -6,20 +6,20 @@ from ..manifest_check import check_float_layer
 from ..registry import quantizer, validator
 
 
-@quantizer("dense", "float")
-@quantizer("activation", "float")
-@quantizer("embedding", "float")
-@quantizer("last_step", "float")
+@quantizer("dense", family="float")
+@quantizer("activation", family="float")
+@quantizer("embedding", family="float")
+@quantizer("last_step", family="float")
 def quantize_glue_float(layer, ctx) -> QLayer:
     in_dtype = "int32" if layer.kind == "embedding" else "float32"
     return QLayer(layer.name, layer.kind, "float", layer.input_size, layer.output_size,
                   in_dtype, "float32", causal=layer.causal, ir=layer)
 
 
-@validator("dense", "float")
-@validator("activation", "float")
-@validator("embedding", "float")
-@validator("last_step", "float")
+@validator("dense", family="float")
+@validator("activation", family="float")
+@validator("embedding", family="float")
+@validator("last_step", family="float")
 def validate_glue_float(q, c) -> None:
     want_in = "int32" if q.kind == "embedding" else "float32"
     if q.in_dtype != want_in or q.out_dtype != "float32" or getattr(q.ir, "kind", None) != q.kind:

@@ -19,13 +19,9 @@ from ._int_checks import ACT, MULT, SHIFT8, SHIFT16
 from .common import DTYPE_RANGE, activation_qparams, bias_to_int, check_fc_limits, quantize_array
 
 
-def _act_dtype(ctx) -> str:
-    return "int8" if ctx.scheme == "int8" else "int16"
-
-
-@quantizer("dense", "int8", "int16x8")
+@quantizer("dense", family="tflite-int")
 def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
-    act = _act_dtype(ctx)
+    act = ctx.act_dtype
     fixed = layer.fixed_quant
     if fixed is not None:
         in_q, out_q = fixed["input"], fixed["output"]
@@ -76,9 +72,9 @@ FIXED_OUT = {("sigmoid", "int8"): (1 / 256, -128), ("tanh", "int8"): (1 / 128, 0
 SOFTMAX_TABLE = 256
 
 
-@quantizer("activation", "int8", "int16x8")
+@quantizer("activation", family="tflite-int")
 def quantize_activation_int(layer: ir.ActivationLayer, ctx) -> QLayer:
-    act = _act_dtype(ctx)
+    act = ctx.act_dtype
     in_q = ctx.in_q
     fn = layer.function
     if (layer.fixed_quant or {}).get("fused"):
@@ -110,22 +106,22 @@ def quantize_activation_int(layer: ir.ActivationLayer, ctx) -> QLayer:
                   in_q=in_q, out_q=out_q, ir=layer, attrs=attrs, arrays=arrays)
 
 
-@quantizer("embedding", "int8", "int16x8")
+@quantizer("embedding", family="tflite-int")
 def quantize_embedding_int(layer: ir.EmbeddingLayer, ctx) -> QLayer:
-    act = _act_dtype(ctx)
+    act = ctx.act_dtype
     out_q = activation_qparams(ctx.stats.range("out"), act)
     return QLayer(layer.name, "embedding", ctx.scheme, 1, layer.output_size, "int32", act,
                   out_q=out_q, ir=layer, arrays={"table": quantize_array(layer.table, out_q)})
 
 
-@quantizer("last_step", "int8", "int16x8")
+@quantizer("last_step", family="tflite-int")
 def quantize_last_step_int(layer: ir.LastStepLayer, ctx) -> QLayer:
     return QLayer(layer.name, "last_step", ctx.scheme, layer.size, layer.size, ctx.in_dtype, ctx.in_dtype,
                   causal=False, in_q=ctx.in_q, out_q=ctx.in_q, ir=layer,
                   attrs={"reverse_width": layer.reverse_width})
 
 
-@validator("dense", "int8", "int16x8")
+@validator("dense", family="tflite-int")
 def validate_dense_int(q, c) -> None:
     act = _int_checks.act_of(q, c)
     a = q.attrs
@@ -140,7 +136,7 @@ def validate_dense_int(q, c) -> None:
     c.choice(a, "flavour", ["tflm", "cmsis-nn"]) if "flavour" in a else None
 
 
-@validator("activation", "int8", "int16x8")
+@validator("activation", family="tflite-int")
 def validate_activation_int(q, c) -> None:
     act = _int_checks.act_of(q, c)
     a = q.attrs
@@ -166,7 +162,7 @@ def validate_activation_int(q, c) -> None:
             c.fail("exp_table[0] must be positive (it is exp(0))")
 
 
-@validator("embedding", "int8", "int16x8")
+@validator("embedding", family="tflite-int")
 def validate_embedding_int(q, c) -> None:
     table = q.arrays.get("table")
     vocab = table.shape[0] if getattr(table, "ndim", 0) == 2 else 0
@@ -175,6 +171,6 @@ def validate_embedding_int(q, c) -> None:
         c.fail("an embedding maps one int32 token id to a row of activations")
 
 
-@validator("last_step", "int8", "int16x8")
+@validator("last_step", family="tflite-int")
 def validate_last_step_int(q, c) -> None:
     check_last_step(q, c)

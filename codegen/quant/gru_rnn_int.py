@@ -41,11 +41,11 @@ def _check(layer: ir.RecurrentLayer) -> str:
     return next(iter(names))[-1]
 
 
-@quantizer("gru", "int8", "int16x8")
-@quantizer("rnn", "int8", "int16x8")
+@quantizer("gru", family="tflite-int")
+@quantizer("rnn", family="tflite-int")
 def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
     fn = _check(layer)
-    act = "int8" if ctx.scheme == "int8" else "int16"
+    act = ctx.act_dtype
     in_q = ctx.in_q
     if in_q is None or in_q.dtype != act:
         raise UnsupportedError(f"the input of an {ctx.scheme} {layer.kind.upper()} must be {act}")
@@ -91,14 +91,14 @@ def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
                          "linear_before_reset": bool(layer.linear_before_reset), "dirs": dirs})
 
 
-@validator("gru", "int8", "int16x8")
+@validator("gru", family="tflite-int")
 def validate_gru_int(q, c) -> None:
     _int_checks.recurrent(q, c, 3, ("rh", "rb", "omz", "zh"))
     c.choice(q.attrs, "activation", ["tanh"])
     c.choice(q.attrs, "linear_before_reset", [True, False])
 
 
-@validator("rnn", "int8", "int16x8")
+@validator("rnn", family="tflite-int")
 def validate_rnn_int(q, c) -> None:
     _int_checks.recurrent(q, c, 1, ("out",))
     c.choice(q.attrs, "activation", ["tanh", "relu"])

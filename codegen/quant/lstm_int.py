@@ -30,10 +30,10 @@ GATE_SCALE = 2.0 ** -12     # gate pre-activations, Q3.12
 GATE_OUT_SCALE = 2.0 ** -15  # gate outputs, Q0.15
 
 
-@quantizer("lstm", "int8", "int16x8")
+@quantizer("lstm", family="tflite-int")
 def quantize_lstm_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
     _check_supported(layer)
-    act = "int8" if ctx.scheme == "int8" else "int16"
+    act = ctx.act_dtype
     fixed = layer.fixed_quant
     if fixed is not None:
         in_q, h_q = fixed["input"], fixed["output"]
@@ -142,7 +142,7 @@ def _direction_params(w, in_q, h_q, cell_scale, cell_clip, act):
     return {"w": Ws, "r": Rs, "bx": bx.astype(bias_dtype), "bh": bh.astype(bias_dtype)}, attrs
 
 
-@validator("lstm", "int8", "int16x8")
+@validator("lstm", family="tflite-int")
 def validate_lstm_int(q, c) -> None:
     """Every field the integer LSTM kernels read, in the ranges their arithmetic is defined for."""
     _int_checks.recurrent(q, c, 4, ("fc", "ig", "h"))

@@ -7,7 +7,7 @@ from ..errors import RnncError
 from ..registry import simulator
 
 
-@simulator("dense", "float")
+@simulator("dense", family="float")
 def simulate_dense_float(q, x, lengths, stats):
     layer = q.ir
     y = np.einsum("bti,oi->bto", x.astype(np.float32), layer.weight.astype(np.float32))
@@ -28,7 +28,7 @@ FLOAT_ACTIVATIONS = {
 }
 
 
-@simulator("activation", "float")
+@simulator("activation", family="float")
 def simulate_activation_float(q, x, lengths, stats):
     fn = FLOAT_ACTIVATIONS.get(q.ir.function)
     if fn is None:
@@ -36,7 +36,7 @@ def simulate_activation_float(q, x, lengths, stats):
     return fn(x.astype(np.float32), q.ir.alpha).astype(np.float32)
 
 
-@simulator("embedding", "float")
+@simulator("embedding", family="float")
 def simulate_embedding_float(q, x, lengths, stats):
     ids = x[..., 0].astype(np.int64)
     vocab = q.ir.table.shape[0]
@@ -57,6 +57,6 @@ def take_last_step(x, lengths, reverse_width: int = 0):
     return y
 
 
-@simulator("last_step", "float")
+@simulator("last_step", family="float")
 def simulate_last_step(q, x, lengths, stats):
     return take_last_step(x, lengths, q.ir.reverse_width if q.ir is not None else q.attrs.get("reverse_width", 0))

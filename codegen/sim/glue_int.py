@@ -10,7 +10,7 @@ from ..registry import simulator
 from .glue_float import take_last_step
 
 
-@simulator("dense", "int8", "int16x8")
+@simulator("dense", family="tflite-int")
 def simulate_dense_int(q, x, lengths, stats):
     """TFLM FULLY_CONNECTED; with the 'cmsis-nn' flavour the 16x8 layer rounds like CMSIS-NN's
     arm_fully_connected_s16 (int8 layers compute the same numbers in both libraries)."""
@@ -23,7 +23,7 @@ def simulate_dense_int(q, x, lengths, stats):
     return np.clip(out + q.attrs["zp_out"], q.attrs["act_min"], q.attrs["act_max"])
 
 
-@simulator("activation", "int8", "int16x8")
+@simulator("activation", family="tflite-int")
 def simulate_activation_int(q, x, lengths, stats):
     a = q.attrs
     fn = a["function"]
@@ -46,7 +46,7 @@ def simulate_activation_int(q, x, lengths, stats):
     return np.clip(p + a["out_zp"], lo, hi)
 
 
-@simulator("embedding", "int8", "int16x8")
+@simulator("embedding", family="tflite-int")
 def simulate_embedding_int(q, x, lengths, stats):
     ids = x[..., 0].astype(np.int64)
     table = q.arrays["table"]
@@ -55,6 +55,6 @@ def simulate_embedding_int(q, x, lengths, stats):
     return table[ids]
 
 
-@simulator("last_step", "int8", "int16x8")
+@simulator("last_step", family="tflite-int")
 def simulate_last_step_int(q, x, lengths, stats):
     return take_last_step(x, lengths, q.attrs.get("reverse_width", 0))

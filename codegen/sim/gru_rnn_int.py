@@ -43,8 +43,8 @@ def rnn_step(x, h, a, p, zp, fn, act):
     return saturate(zp + mbqm(v, p["out_mult"], p["out_shift"]), lo, hi)
 
 
-@simulator("gru", "int8", "int16x8")
-@simulator("rnn", "int8", "int16x8")
+@simulator("gru", family="tflite-int")
+@simulator("rnn", family="tflite-int")
 def simulate_gru_rnn_int(q, x, lengths, stats):
     H, act, zp = q.attrs["hidden_size"], q.attrs["act"], q.attrs["zp_h"]
     arrays = [{k: q.arrays[f"{k}{d}"].astype(np.int64) for k in ("w", "r", "bx", "bh")}

@@ -58,7 +58,7 @@ def lstm_step(x, h, c, arrays, p, act, flavour="tflm"):
     return h_new, c_new
 
 
-@simulator("lstm", "int8", "int16x8")
+@simulator("lstm", family="tflite-int")
 def simulate_lstm_int(q, x, lengths, stats):
     H, act, zp = q.attrs["hidden_size"], q.attrs["act"], q.attrs["zp_h"]
     flavour = q.attrs.get("flavour", "tflm")

@@ -100,9 +100,9 @@ def _rnn_step(layer, dp, acts, x, h, c, stats, valid):
 STEPS = {"lstm": _lstm_step, "gru": _gru_step, "rnn": _rnn_step}
 
 
-@simulator("lstm", "float")
-@simulator("gru", "float")
-@simulator("rnn", "float")
+@simulator("lstm", family="float")
+@simulator("gru", family="float")
+@simulator("rnn", family="float")
 def simulate_rnn_float(q, x, lengths, stats):
     layer: ir.RecurrentLayer = q.ir
     H = layer.hidden_size

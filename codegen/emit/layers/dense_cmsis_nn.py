@@ -84,7 +84,7 @@ def _function(q, ctx, fn: str) -> str:
             f"        &{sym('bias_dims')}, {sym('bias')}, &{sym('out_dims')}, y);\n}}")
 
 
-@emitter("dense", "int8", "int16x8", backend="cmsis-nn", declines=_declines)
+@emitter("dense", family="tflite-int", backend="cmsis-nn", declines=_declines)
 def emit_dense_cmsis_nn(q, ctx) -> LayerCode:
     act = q.attrs["act"]
     per_tensor = _per_tensor(q)

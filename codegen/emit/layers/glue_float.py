@@ -5,7 +5,7 @@ from ...registry import emitter
 from ..layercode import LayerCode
 
 
-@emitter("dense", "float")
+@emitter("dense", family="float")
 def emit_dense_float(q, ctx) -> LayerCode:
     layer = q.ir
     code = LayerCode(kernels={"rnnc_fc_f32"}, comment="y = W x + b")
@@ -20,7 +20,7 @@ _ACT_KERNELS = {"relu": "rnnc_relu_f32", "sigmoid": "rnnc_sigmoid_f32", "tanh": 
                 "softmax": "rnnc_softmax_f32", "leakyrelu": "rnnc_leakyrelu_f32"}
 
 
-@emitter("activation", "float")
+@emitter("activation", family="float")
 def emit_activation_float(q, ctx) -> LayerCode:
     fn = q.ir.function
     k = _ACT_KERNELS[fn]
@@ -34,7 +34,7 @@ def emit_activation_float(q, ctx) -> LayerCode:
     return code
 
 
-@emitter("embedding", "float")
+@emitter("embedding", family="float")
 def emit_embedding_float(q, ctx) -> LayerCode:
     vocab, dim = q.ir.table.shape
     code = LayerCode(comment=f"token id -> row of a {vocab} x {dim} table")
@@ -46,7 +46,8 @@ def emit_embedding_float(q, ctx) -> LayerCode:
     return code
 
 
-@emitter("last_step", "float", "int8", "int16x8")
+@emitter("last_step", family="float")
+@emitter("last_step", family="tflite-int")
 def emit_last_step(q, ctx) -> LayerCode:
     rw = q.ir.reverse_width if q.ir is not None else q.attrs.get("reverse_width", 0)
     fw = q.out_size - rw

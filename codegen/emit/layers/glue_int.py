@@ -8,7 +8,7 @@ FC = {"int8": ("rnnc_fc_s8", "int32_t"), "int16": ("rnnc_fc_s16", "int64_t")}
 CTYPE = {"int8": "int8_t", "int16": "int16_t"}
 
 
-@emitter("dense", "int8", "int16x8")
+@emitter("dense", family="tflite-int")
 def emit_dense_int(q, ctx) -> LayerCode:
     kernel, bias_t = FC[q.attrs["act"]]
     code = LayerCode(kernels={kernel, "rnnc_requantize"}, comment="TFLM FULLY_CONNECTED arithmetic")
@@ -24,7 +24,7 @@ def emit_dense_int(q, ctx) -> LayerCode:
     return code
 
 
-@emitter("activation", "int8", "int16x8")
+@emitter("activation", family="tflite-int")
 def emit_activation_int(q, ctx) -> LayerCode:
     n = q.out_size
     if q.attrs["function"] == "identity":
@@ -58,7 +58,7 @@ def emit_activation_int(q, ctx) -> LayerCode:
     return code
 
 
-@emitter("embedding", "int8", "int16x8")
+@emitter("embedding", family="tflite-int")
 def emit_embedding_int(q, ctx) -> LayerCode:
     table = q.arrays["table"]
     vocab, dim = table.shape

@@ -30,8 +30,8 @@ def _params(q, ctx, d, suffix) -> str:
     return f"static const rnnc_{q.kind}_{suffix}_params_t {ctx.sym(f'params{d}')} = {{\n{head}{body}}};"
 
 
-@emitter("gru", "int8", "int16x8")
-@emitter("rnn", "int8", "int16x8")
+@emitter("gru", family="tflite-int")
+@emitter("rnn", family="tflite-int")
 def emit_gru_rnn_int(q, ctx) -> LayerCode:
     suffix, act_t, bias_t = KIND[q.attrs["act"]]
     H = q.attrs["hidden_size"]

@@ -101,7 +101,7 @@ def _call(ctx, d: int, x: str, y: str, h: str, c: str) -> str:
     return f"{ctx.sym('cmsis_step')}(&{ctx.sym(f'params{d}')}, {x}, {y}, {h}, {c})"
 
 
-@emitter("lstm", "int8", "int16x8", backend="cmsis-nn", declines=_declines)
+@emitter("lstm", family="tflite-int", backend="cmsis-nn", declines=_declines)
 def emit_lstm_cmsis_nn(q, ctx) -> LayerCode:
     suffix, act_t, bias_t = KIND[q.attrs["act"]]
     H = q.attrs["hidden_size"]

@@ -24,7 +24,7 @@ def _params(q, ctx, d: int, suffix: str) -> str:
             f"    {a['tanh_shift']}, {a['cell_clip']}, {q.attrs['zp_h']}, {flavour}\n}};")
 
 
-@emitter("lstm", "int8", "int16x8")
+@emitter("lstm", family="tflite-int")
 def emit_lstm_int(q, ctx) -> LayerCode:
     suffix, act_t, bias_t = KIND[q.attrs["act"]]
     H = q.attrs["hidden_size"]

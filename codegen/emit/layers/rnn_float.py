@@ -70,9 +70,9 @@ def _cell_code(q, ctx, layer, d) -> str:
                       act=act_expr, clip=clip, peep=peep, gate_names=" ".join(ir.GATES[layer.kind]))
 
 
-@emitter("lstm", "float")
-@emitter("gru", "float")
-@emitter("rnn", "float")
+@emitter("lstm", family="float")
+@emitter("gru", family="float")
+@emitter("rnn", family="float")
 def emit_rnn_float(q, ctx) -> LayerCode:
     layer: ir.RecurrentLayer = q.ir
     H, G = layer.hidden_size, len(ir.GATES[layer.kind])

@@ -1,0 +1,89 @@
+"""Quantization schemes as objects: everything about a scheme that more than one module needs.
+
+A scheme fixes how a layer's activations and weights are represented; which arithmetic it
+uses is the business of the layer implementations registered for it (codegen/registry.py).
+Implementations register per *family*, so every scheme of a family gets them at once:
+
+    register_scheme(Scheme("int16x8", family="tflite-int", act_dtype="int16", weight_bits=8, ...))
+
+is all it takes to add a scheme whose arithmetic an existing family already implements; a new
+family (int4, k-bit binary, ternary) registers its scheme(s) here and its quantizer,
+simulator, emitter and validator for each layer kind with `family=...`.
+
+>>> get_scheme("int8").act_ctype, get_scheme("int8").value_range
+('int8_t', (-128, 127))
+>>> get_scheme("int16x8").kernel_suffix, get_scheme("float").is_float
+('s16', True)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import RnncError
+
+C_TYPES = {"float32": "float", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t"}
+#: kernel name suffix of each activation dtype (CMSIS-NN style: arm_..._s8, _s16, _f32)
+DTYPE_SUFFIX = {"float32": "f32", "int8": "s8", "int16": "s16"}
+RANGES = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-2 ** 31, 2 ** 31 - 1)}
+
+
+@dataclass(frozen=True)
+class Scheme:
+    name: str            # the --scheme / --layer-scheme value
+    family: str          # whose layer implementations serve it ('float', 'tflite-int', ...)
+    act_dtype: str       # activations between layers: 'float32' | 'int8' | 'int16'
+    weight_format: str   # how weights are stored: 'f32', 'int8-symmetric', ...
+    weight_bits: int     # bits per stored weight (coefficients excluded)
+    bias_dtype: str      # 'float32' | 'int32' | 'int64'
+    kernel_suffix: str   # dtype suffix of its kernels ('f32', 's8', 's16'; CMSIS-NN style)
+    description: str
+
+    @property
+    def is_float(self) -> bool:
+        return self.act_dtype == "float32"
+
+    @property
+    def act_ctype(self) -> str:
+        return C_TYPES[self.act_dtype]
+
+    @property
+    def bias_ctype(self) -> str:
+        return C_TYPES[self.bias_dtype]
+
+    @property
+    def value_range(self) -> tuple[int, int] | None:
+        """(lowest, highest) activation value; None for float."""
+        return RANGES.get(self.act_dtype)
+
+
+SCHEMES: dict[str, Scheme] = {}
+
+
+def register_scheme(s: Scheme) -> Scheme:
+    if s.name in SCHEMES:
+        raise RuntimeError(f"scheme '{s.name}' is registered twice")
+    SCHEMES[s.name] = s
+    return s
+
+
+def get_scheme(name: str) -> Scheme:
+    try:
+        return SCHEMES[name]
+    except (KeyError, TypeError):
+        raise RnncError(f"unknown scheme '{str(name)[:40]}' (available: {', '.join(scheme_names())})") from None
+
+
+def scheme_names() -> list[str]:
+    return sorted(SCHEMES)
+
+
+def family_schemes(family: str) -> list[str]:
+    return sorted(n for n, s in SCHEMES.items() if s.family == family)
+
+
+register_scheme(Scheme("float", "float", "float32", "f32", 32, "float32", "f32",
+                       "float32 everywhere, ONNX semantics"))
+register_scheme(Scheme("int8", "tflite-int", "int8", "int8-symmetric", 8, "int32", "s8",
+                       "TFLite/TFLM integer arithmetic: int8 activations, int8 weights, int32 biases"))
+register_scheme(Scheme("int16x8", "tflite-int", "int16", "int8-symmetric", 8, "int64", "s16",
+                       "TFLite/TFLM 16x8: symmetric int16 activations, int8 weights, int64 biases"))
