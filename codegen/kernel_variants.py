@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .errors import RnncError
 
-#: variant -> RNNC_KERNELS_* macro suffix in the generated rnnc_common.h
+#: variant -> RNNC_KERNELS_* value it builds with (kernels/rnnc_common.h)
 MACROS = {"auto": "AUTO", "portable": "PORTABLE", "dsp": "DSP", "mve": "MVE", "cmsis-nn": "AUTO"}
 
 #: variants that hand some layers to an external kernel library -> the library's numerics flavour
@@ -34,6 +34,12 @@ def check_kernels(kernels: str, target: dict) -> str:
         raise RnncError(f"--kernels {kernels} is not available on target {target['name']} "
                         f"(choose one of {', '.join(have)})")
     return kernels
+
+
+def build_defines(kernels: str) -> list[str]:
+    """The compiler flag that selects a variant's kernel paths (nothing for 'auto'): the kernel
+    files are the same for every variant, the choice is made when they are compiled."""
+    return [] if MACROS[kernels] == "AUTO" else [f"-DRNNC_KERNELS=RNNC_KERNELS_{MACROS[kernels]}"]
 
 
 def fc_s8_rows(target: dict, kernels: str) -> bool:

@@ -7,16 +7,14 @@ the same layer (errors accumulate through the chain, as they do on the device).
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
 from . import ir
+from .emit.layercode import C_SIZES, ConstArray
 from .qmodel import QModel
 from .quant.common import dequantize_array, quantize_array
 
-C_SIZES = {"float": 4, "int8_t": 1, "int16_t": 2, "int32_t": 4, "uint8_t": 1, "uint16_t": 2,
-           "uint32_t": 4, "int64_t": 8}
 
 
 def macs_per_step(q) -> int:
@@ -71,7 +69,7 @@ def layer_rows(qm: QModel, target: dict) -> list[dict]:
     from .kernel_variants import layer_backend
     rows = []
     for q, v in zip(qm.layers, layer_views(qm, target)):
-        weight_bytes = emitted_bytes(v.code.weights)
+        weight_bytes = sum(w.nbytes for w in v.code.weights if isinstance(w, ConstArray))
         rows.append(dict(
             layer=q.name, type=q.kind + _direction(q), sizes=f"{q.in_size}->{q.out_size}",
             scheme=q.scheme, kernels=layer_backend(qm, q) or "rnnc", params=parameter_count(q), weight_bytes=weight_bytes,
@@ -79,18 +77,6 @@ def layer_rows(qm: QModel, target: dict) -> list[dict]:
             scratch_bytes=sum(C_SIZES[b.ctype] * b.count for b in v.code.scratch),
             macs=macs_per_step(q), sqnr=q.report.get("sqnr_db")))
     return rows
-
-
-_ARRAY_DEF = re.compile(r"\b(float|u?int(?:8|16|32|64)_t) \w+\[(\d+)\]")
-
-
-def emitted_bytes(definitions: list[str]) -> int:
-    """Bytes of the const arrays a layer emits, as the C declares them (packing included).
-
-    >>> emitted_bytes(["static const int8_t a[10] = {0};", "static const int32_t b[3] = {0};"])
-    22
-    """
-    return sum(C_SIZES[t] * int(n) for d in definitions for t, n in _ARRAY_DEF.findall(d.split("=")[0]))
 
 
 def _direction(q) -> str:

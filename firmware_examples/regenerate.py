@@ -37,8 +37,9 @@ def frames_header(qm) -> str:
 def main(root: Path = HERE) -> None:
     for name, target in (("cortex_m_streaming", "cortex-m4"), ("host_streaming", "host")):
         out = root / name / "model"
+        shutil.rmtree(out, ignore_errors=True)   # generated as a whole: nothing stale stays
         qm = compile_model(str(EXAMPLE / "model.onnx"), str(out), scheme="int8", target=target,
-                           calib=np.load(EXAMPLE / "calib.npy"), prefix="vowels", force=True)
+                           calib=np.load(EXAMPLE / "calib.npy"), prefix="vowels")
         # the examples keep the model's sources only: their own Makefile, startup code and main.c
         for junk in ("manifest.json", "arrays.npz", "rnnc_testbench.c", "Makefile", ".rnnc.lock"):
             (out / junk).unlink(missing_ok=True)

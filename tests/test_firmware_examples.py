@@ -47,6 +47,9 @@ def test_generated_sources_are_current(tmp_path):
         stale = [str(f) for f in files if not (committed / f).is_file()
                  or (committed / f).read_bytes() != (fresh / f).read_bytes()]
         assert not stale, (name, stale, "run: python firmware_examples/regenerate.py")
+        extra = sorted(str(p.relative_to(committed)) for p in committed.rglob("*") if p.is_file()
+                       and p.relative_to(committed) not in files)
+        assert not extra, (name, extra, "files no longer generated: run python firmware_examples/regenerate.py")
         assert (tmp_path / name / "frames.h").read_bytes() == (EX / name / "frames.h").read_bytes()
 
 

@@ -24,7 +24,7 @@ FIX = Path(__file__).parent / "fixtures" / "tflite"
 
 CHECK = r"""
 #include <stdint.h>
-#include "k/rnnc_fc_s8_s16.c"
+#include "k/rnnc_fc_s8_s16_rows.c"
 #include "k/rnnc_sigmoid_s16.c"
 #include "k/rnnc_sigmoid_table.c"
 #include "k/rnnc_tanh_s16.c"

@@ -15,11 +15,12 @@ bidirectional RNN, last step) gives `sequence` only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import numpy as np
 
 from .cgen import c_array, c_float
 
@@ -32,18 +33,42 @@ class Buffer:
     comment: str = ""
 
 
+#: bytes of each C type the emitters declare
+C_SIZES = {"float": 4, "int8_t": 1, "int16_t": 2, "int32_t": 4, "uint8_t": 1, "uint16_t": 2, "uint32_t": 4,
+           "int64_t": 8}
+
+
+@dataclass
+class ConstArray:
+    """A static const array of a layer's parameters; rendered into <prefix>_weights.h."""
+    ctype: str
+    name: str                 # the full C symbol
+    values: np.ndarray
+    per_line: int = 16
+    align: int | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return C_SIZES[self.ctype] * int(np.asarray(self.values).size)
+
+    def __str__(self) -> str:
+        return c_array(self.ctype, self.name, self.values, per_line=self.per_line, align=self.align)
+
+
 @dataclass
 class LayerCode:
-    weights: list[str] = field(default_factory=list)   # C definitions (static const arrays)
+    #: const definitions: ConstArray (parameters, counted by `rnnc inspect`) or C text
+    #: (parameter blocks: structs of scalars and pointers into the arrays)
+    weights: list = field(default_factory=list)
     state: list[Buffer] = field(default_factory=list)  # fields of <prefix>_state_t
     scratch: list[Buffer] = field(default_factory=list)  # file-scope static buffers
     reset: str = ""            # statements; `state` is in scope
     step: str | None = None
     sequence: str | None = None
     kernels: set[str] = field(default_factory=set)     # kernel file stems, e.g. 'rnnc_fc_s8'
-    # sources of an external kernel library the layer calls, relative to its checkout
-    # (e.g. 'Source/LSTMFunctions/arm_lstm_unidirectional_s8.c' under CMSIS_NN_PATH)
-    external_sources: set[tuple[str, str]] = field(default_factory=set)  # (library, path)
+    # sources of an external kernel library the layer calls: (library, path in its checkout),
+    # e.g. ('cmsis-nn', 'Source/LSTMFunctions/arm_lstm_unidirectional_s8.c')
+    external_sources: set[tuple[str, str]] = field(default_factory=set)
     external_headers: set[str] = field(default_factory=set)  # e.g. 'arm_nnfunctions.h'
     functions: list[str] = field(default_factory=list)  # static helpers, after the scratch buffers
     comment: str = ""          # one-line description above the layer's functions
@@ -69,11 +94,16 @@ class EmitContext:
     def state(self, name: str) -> str:
         return f"state->l{self.index}_{name}"
 
-    def array(self, ctype: str, name: str, values, **kw) -> str:
-        return c_array(ctype, self.sym(name), values, **kw)
+    def array(self, ctype: str, name: str, values, per_line: int = 16, align: int | None = None) -> ConstArray:
+        return ConstArray(ctype, self.sym(name), np.asarray(values), per_line, align)
 
     def render(self, template: str, **kw) -> str:
         return self.env.get_template(template).render(ctx=self, **kw)
+
+    def macro(self, template: str, name: str, **kw) -> str:
+        """One macro of a template under templates/ (a layer family's C fragments), rendered
+        with this context as `ctx`; surrounding blank lines trimmed."""
+        return str(getattr(self.env.get_template(template).make_module({"ctx": self}), name)(**kw)).strip("\n")
 
 
 def templates_dir() -> Path:

@@ -106,9 +106,12 @@ class Runner:
     def build_testbench(self, out_dir: Path, qm, *, trace: bool = False, sanitize: bool | None = None,
                         extra: list[str] | None = None) -> Path:
         """The generated testbench with the model, for `rnnc run` and `verify`."""
+        from ..kernel_variants import build_defines
         files = build.snapshot(Path(out_dir), qm.files)
         c_files = build.model_sources(files) + build.support_sources(files) + [build.TESTBENCH]
-        flags = (["-DRNNC_TRACE_ENABLE"] if trace else []) + list(extra or [])
+        extra = list(extra or [])
+        variant = [] if any(f.startswith("-DRNNC_KERNELS=") for f in extra) else build_defines(qm.kernels)
+        flags = variant + (["-DRNNC_TRACE_ENABLE"] if trace else []) + extra
         return self.build_program(Path(out_dir), files, c_files, extra_flags=self.testbench_flags(sanitize) + flags,
                                   name="testbench", include_dirs=[".", "target"])
 

@@ -8,17 +8,7 @@
 
 #include <stdint.h>
 
-typedef struct {
-    int32_t in_size;
-    int32_t out_size;
-    const int8_t *weight;       /* [out][in] */
-    const int64_t *bias;        /* [out] */
-    const int32_t *multiplier;  /* [out] */
-    const int32_t *shift;       /* [out] */
-    int32_t output_zero_point;
-    int32_t act_min;
-    int32_t act_max;
-} rnnc_fc_s16_params_t;
+#include "rnnc_types.h" /* rnnc_fc_s16_params_t */
 
 void rnnc_fc_s16(const rnnc_fc_s16_params_t *p, const int16_t *in, int16_t *out);
 

@@ -29,6 +29,17 @@ static inline int32x4_t rnnc_clamp_mve(int32x4_t v, int32_t lo, int32_t hi)
 {
     return vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
 }
+
+/* four int32 lanes stored as int8 / int16 (the values are already clamped to that range) */
+static inline void rnnc_mve_store_s8(int8_t *p, int32x4_t v)
+{
+    vstrbq_s32(p, v);
+}
+
+static inline void rnnc_mve_store_s16(int16_t *p, int32x4_t v)
+{
+    vstrhq_s32(p, v);
+}
 #endif
 
 #endif /* RNNC_REQUANTIZE_MVE_H */

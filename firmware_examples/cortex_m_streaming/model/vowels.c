@@ -11,7 +11,7 @@
 #include "vowels.h"
 #include "kernels/rnnc_common.h"
 #include "kernels/rnnc_fc_s8.h"
-#include "kernels/rnnc_fc_s8_s16.h"
+#include "kernels/rnnc_fc_s8_s16_b16x4.h"
 #include "kernels/rnnc_lstm_cell_update.h"
 #include "kernels/rnnc_lstm_step_s8.h"
 #include "kernels/rnnc_lut_mve.h"
@@ -22,6 +22,7 @@
 #include "kernels/rnnc_sigmoid_s16.h"
 #include "kernels/rnnc_sigmoid_table.h"
 #include "kernels/rnnc_tanh_s16.h"
+#include "kernels/rnnc_types.h"
 #include "vowels_weights.h"
 
 /* Optional per-layer trace used by `rnnc verify` to find the first differing layer. */

@@ -406,15 +406,31 @@ static const int32_t vowels_l0_bh0[128] = {
     -42112, -68608, -16768, 768, -18048, -45952, -47872, 4992
 };
 
+/* direction 0: gates i, f, c, o */
 static const rnnc_lstm_s8_params_t vowels_l0_params0 = {
-    12, 32,
-    vowels_l0_w0, vowels_l0_r0, vowels_l0_bx0, vowels_l0_bh0,
-    {1152287964, 2087259138, 1193038990, 1227441275}, {0, -1, 0, 0},
-    {1439509295, 1420056265, 1282564997, 1533699356}, {-2, -2, -2, -2},
-    1073741824, -14, /* forget * cell */
-    1073741824, -19, /* input * cell gate */
-    2139785519, -23, /* output * tanh(cell) -> hidden */
-    2, 0, 0, 0
+    .input_size = 12,
+    .hidden_size = 32,
+    .gate_fc = rnnc_fc_s8_s16_b16x4,
+    .input_weights = vowels_l0_w0,
+    .recurrent_weights = vowels_l0_r0,
+    .input_gate_stride = 384,
+    .recurrent_gate_stride = 1024,
+    .input_bias = vowels_l0_bx0,
+    .recurrent_bias = vowels_l0_bh0,
+    .input_multiplier = { 1152287964, 2087259138, 1193038990, 1227441275 },
+    .input_shift = { 0, -1, 0, 0 },
+    .recurrent_multiplier = { 1439509295, 1420056265, 1282564997, 1533699356 },
+    .recurrent_shift = { -2, -2, -2, -2 },
+    .forget_cell_multiplier = 1073741824,
+    .forget_cell_shift = -14,
+    .input_gate_multiplier = 1073741824,
+    .input_gate_shift = -19,
+    .hidden_multiplier = 2139785519,
+    .hidden_shift = -23,
+    .tanh_input_shift = 2,
+    .cell_clip = 0,
+    .hidden_zero_point = 0,
+    .saturate_sums_only = 0,
 };
 
 /* Layer 1: dense1 (dense, int8) */
@@ -454,8 +470,15 @@ static const int32_t vowels_l1_shift[9] = {
 };
 
 static const rnnc_fc_s8_params_t vowels_l1_params = {
-    32, 9, vowels_l1_weight, vowels_l1_bias,
-    vowels_l1_mult, vowels_l1_shift, -33, -128, 127
+    .in_size = 32,
+    .out_size = 9,
+    .weight = vowels_l1_weight,
+    .bias = vowels_l1_bias,
+    .multiplier = vowels_l1_mult,
+    .shift = vowels_l1_shift,
+    .output_zero_point = -33,
+    .act_min = -128,
+    .act_max = 127,
 };
 
 #endif /* VOWELS_WEIGHTS_H */

@@ -1,8 +1,8 @@
 /*
- * rnnc_lstm_step_s8.c - one integer LSTM time step, int8 activations (portable C, with Helium
- * and AVX-512 paths for the element-wise part).
+ * rnnc_lstm_step_s8.c - one integer LSTM time step, int8 activations: the gate FCs
+ * through p->gate_fc, the element-wise part in portable C with Helium and AVX-512 paths
+ * (rnnc_lstm_cell_update.h) and the hidden update below.
  */
-#include "rnnc_fc_s8_s16.h"
 #include "rnnc_lstm_cell_update.h"
 #include "rnnc_lstm_step_s8.h"
 
@@ -15,10 +15,10 @@ void rnnc_lstm_step_s8(const rnnc_lstm_s8_params_t *p, const int8_t *input, int8
     int16_t *rec = scratch + 4 * h;  /* h: recurrent term of one gate */
     int32_t g, k;
     for (g = 0; g < 4; g++) {
-        rnnc_fc_s8_s16(input, p->input_weights + g * (RNNC_FC_S8_S16_PACKED_SIZE(h, n_in)), p->input_bias + g * h, gates + g * h,
-                       n_in, h, p->input_multiplier[g], p->input_shift[g]);
-        rnnc_fc_s8_s16(hidden, p->recurrent_weights + g * (RNNC_FC_S8_S16_PACKED_SIZE(h, h)), p->recurrent_bias + g * h, rec,
-                       h, h, p->recurrent_multiplier[g], p->recurrent_shift[g]);
+        p->gate_fc(input, p->input_weights + g * p->input_gate_stride, p->input_bias + g * h, gates + g * h,
+                   n_in, h, p->input_multiplier[g], p->input_shift[g]);
+        p->gate_fc(hidden, p->recurrent_weights + g * p->recurrent_gate_stride, p->recurrent_bias + g * h, rec,
+                   h, h, p->recurrent_multiplier[g], p->recurrent_shift[g]);
         rnnc_lstm_add_gates(gates + g * h, rec, h);
     }
     rnnc_lstm_update_cell(gates, cell, h, p->forget_cell_multiplier, p->forget_cell_shift,
@@ -32,7 +32,7 @@ void rnnc_lstm_step_s8(const rnnc_lstm_s8_params_t *p, const int8_t *input, int8
         const int32x4_t v = rnnc_clamp_mve(vqaddq_s32(rnnc_mbqm_mve(ot, p->hidden_multiplier, p->hidden_shift),
                                                       vdupq_n_s32(p->hidden_zero_point)),
                                            INT8_MIN, INT8_MAX);
-        vstrbq_s32(hidden + k, v);
+        rnnc_mve_store_s8(hidden + k, v);
     }
 #endif
 #if RNNC_LSTM_X16
@@ -42,7 +42,7 @@ void rnnc_lstm_step_s8(const rnnc_lstm_s8_params_t *p, const int8_t *input, int8
         __m512i v = _mm512_add_epi32(rnnc_mbqm_x16(_mm512_mullo_epi32(o, t), p->hidden_multiplier, p->hidden_shift),
                                      _mm512_set1_epi32(p->hidden_zero_point));
         v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(INT8_MIN)), _mm512_set1_epi32(INT8_MAX));
-        _mm_storeu_si128((__m128i *)(hidden + k), _mm512_cvtepi32_epi8(v));
+        rnnc_x16_store_s8(hidden + k, v);
     }
 #endif
     for (; k < h; k++) {

@@ -38,6 +38,17 @@ static inline __m512i rnnc_mbqm_x16(__m512i x, int32_t multiplier, int32_t shift
     return _mm512_mask_add_epi32(h, _mm512_cmpgt_epi32_mask(rem, thr), h, _mm512_set1_epi32(1));
 }
 
+/* 16 int32 lanes stored as int8 / int16 (the values are already clamped to that range) */
+static inline void rnnc_x16_store_s8(int8_t *p, __m512i v)
+{
+    _mm_storeu_si128((__m128i *)p, _mm512_cvtepi32_epi8(v));
+}
+
+static inline void rnnc_x16_store_s16(int16_t *p, __m512i v)
+{
+    _mm256_storeu_si256((__m256i *)p, _mm512_cvtepi32_epi16(v));
+}
+
 #endif
 
 #endif /* RNNC_REQUANTIZE_X16_H */

@@ -1,7 +1,7 @@
 /*
- * rnnc_fc_s8_s16.c - int8 fully connected to int16 on 16x4-packed weights.
- *
- * Two implementations of the same integer arithmetic, chosen by the compiler's target:
+ * rnnc_fc_s8_s16_b16x4.c - int8 fully connected to int16 on 16x4-packed weights
+ * (rnnc_fc_s8_s16_b16x4.h). One function, three paths inside it, chosen by the compiler's
+ * target (rnnc_common.h):
  * - x86 AVX-512 VNNI (built with -mavx512vnni -mavx512bw, e.g. -march=native on such CPUs):
  *   one VPDPBUSD per 16 rows x 4 inputs, each lane accumulating one row exactly in int32;
  *   the input is the unsigned operand (x ^ 0x80 = x + 128), compensated in the bias.
@@ -9,78 +9,11 @@
  *   in pairs (SXTB16), the 4 offset inputs zero-extended in pairs (UXTB16, once per group), and
  *   two SMLADs accumulate the four products exactly in int32.
  * - portable C99 (every other target).
- * Models laid out for Helium (RNNC_FC_S8_ROWS, plain rows and plain bias) have two paths:
- * - Helium (Cortex-M55): four rows at a time, VMLADAVA.S8 over 16 inputs per instruction,
- *   the last partial vector predicated (tail-predicated loads read nothing beyond a row);
- * - portable C99 on the same layout (builds forced to --kernels portable or dsp).
  * All give bit-identical results.
  */
-#include "rnnc_fc_s8_s16.h"
 #include "rnnc_common.h"
+#include "rnnc_fc_s8_s16_b16x4.h"
 #include "rnnc_requantize.h"
-
-#if RNNC_FC_S8_ROWS /* plain rows, plain bias: sum_i w[o][i] * in[i] */
-
-static inline int16_t rnnc_fc_out_s16(int32_t acc, int32_t multiplier, int32_t shift)
-{
-    return (int16_t)rnnc_sat(rnnc_mbqm(acc, multiplier, shift), INT16_MIN, INT16_MAX);
-}
-
-#if RNNC_USE_MVE
-#include "rnnc_requantize_mve.h"
-
-void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
-                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
-{
-    int32_t o = 0, i;
-    for (; o + 4 <= out_size; o += 4) {
-        const int8_t *w0 = weight + o * in_size;
-        const int8_t *w1 = w0 + in_size, *w2 = w1 + in_size, *w3 = w2 + in_size;
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        int32x4_t acc;
-        for (i = 0; i < in_size; i += 16) {
-            /* lanes past the row's end load as zero (tail predication) */
-            const mve_pred16_t p = vctp8q((uint32_t)(in_size - i));
-            const int8x16_t x = vldrbq_z_s8(in + i, p);
-            a0 = vmladavaq_s8(a0, vldrbq_z_s8(w0 + i, p), x);
-            a1 = vmladavaq_s8(a1, vldrbq_z_s8(w1 + i, p), x);
-            a2 = vmladavaq_s8(a2, vldrbq_z_s8(w2 + i, p), x);
-            a3 = vmladavaq_s8(a3, vldrbq_z_s8(w3 + i, p), x);
-        }
-        acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
-        acc = rnnc_mbqm_mve(vaddq_s32(acc, vldrwq_s32(bias + o)), multiplier, shift);
-        vstrhq_s32(out + o, rnnc_clamp_mve(acc, INT16_MIN, INT16_MAX));
-    }
-    for (; o < out_size; o++) {
-        const int8_t *w0 = weight + o * in_size;
-        int32_t a0 = bias[o];
-        for (i = 0; i < in_size; i += 16) {
-            const mve_pred16_t p = vctp8q((uint32_t)(in_size - i));
-            a0 = vmladavaq_s8(a0, vldrbq_z_s8(w0 + i, p), vldrbq_z_s8(in + i, p));
-        }
-        out[o] = rnnc_fc_out_s16(a0, multiplier, shift);
-    }
-}
-
-#else /* portable C on the row layout */
-
-void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
-                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
-{
-    int32_t o, i;
-    for (o = 0; o < out_size; o++) {
-        const int8_t *w = weight + o * in_size;
-        int32_t acc = bias[o];
-        for (i = 0; i < in_size; i++) {
-            acc += (int32_t)w[i] * in[i];
-        }
-        out[o] = rnnc_fc_out_s16(acc, multiplier, shift);
-    }
-}
-
-#endif
-
-#else /* rnnc's 16x4 blocks */
 
 /* the 4 inputs of group kg, each + 128, as one little-endian word of bytes
    (inputs beyond in_size contribute 0: their packed weights are 0 too) */
@@ -129,36 +62,6 @@ static inline void rnnc_fc_blocks_vnni(const int8_t *in, int32_t in_size, const 
         }
     }
 }
-
-void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
-                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
-{
-    const int32_t k4 = (in_size + 3) / 4;
-    const int32_t blocks = (out_size + 15) / 16;
-    int32_t block, b;
-    for (block = 0; block < blocks; block += 4) {
-        const int32_t nb = blocks - block < 4 ? blocks - block : 4;
-        __m512i acc[4];
-        __mmask16 m[4];
-        for (b = 0; b < nb; b++) {
-            const int32_t rows = out_size - (block + b) * 16 < 16 ? out_size - (block + b) * 16 : 16;
-            m[b] = (__mmask16)((1u << rows) - 1u);
-            acc[b] = _mm512_maskz_loadu_epi32(m[b], bias + (block + b) * 16);
-        }
-        if (nb == 4) {
-            rnnc_fc_blocks_vnni(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc, 4);
-        } else {
-            for (b = 0; b < nb; b++) {
-                rnnc_fc_blocks_vnni(in, in_size, weight + (int32_t)(block + b) * k4 * 64, k4, acc + b, 1);
-            }
-        }
-        for (b = 0; b < nb; b++) {
-            _mm256_mask_storeu_epi16(out + (block + b) * 16, m[b],
-                                     _mm512_cvtsepi32_epi16(rnnc_mbqm_x16(acc[b], multiplier, shift)));
-        }
-    }
-}
-
 #elif RNNC_USE_DSP
 #include <arm_acle.h>
 #include <string.h>
@@ -228,10 +131,37 @@ rnnc_fc_rows4_dsp(const int8_t *in, const int8_t *w, int32_t groups, int32_t acc
     acc[2] = a2;
     acc[3] = a3;
 }
+#endif
 
-void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
-                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
+void rnnc_fc_s8_s16_b16x4(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
+                          int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
 {
+#if RNNC_USE_AVX512VNNI
+    const int32_t k4 = (in_size + 3) / 4;
+    const int32_t blocks = (out_size + 15) / 16;
+    int32_t block, b;
+    for (block = 0; block < blocks; block += 4) {
+        const int32_t nb = blocks - block < 4 ? blocks - block : 4;
+        __m512i acc[4];
+        __mmask16 m[4];
+        for (b = 0; b < nb; b++) {
+            const int32_t rows = out_size - (block + b) * 16 < 16 ? out_size - (block + b) * 16 : 16;
+            m[b] = (__mmask16)((1u << rows) - 1u);
+            acc[b] = _mm512_maskz_loadu_epi32(m[b], bias + (block + b) * 16);
+        }
+        if (nb == 4) {
+            rnnc_fc_blocks_vnni(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc, 4);
+        } else {
+            for (b = 0; b < nb; b++) {
+                rnnc_fc_blocks_vnni(in, in_size, weight + (int32_t)(block + b) * k4 * 64, k4, acc + b, 1);
+            }
+        }
+        for (b = 0; b < nb; b++) {
+            _mm256_mask_storeu_epi16(out + (block + b) * 16, m[b],
+                                     _mm512_cvtsepi32_epi16(rnnc_mbqm_x16(acc[b], multiplier, shift)));
+        }
+    }
+#elif RNNC_USE_DSP
     const int32_t k4 = (in_size + 3) / 4;
     const int32_t full = in_size / 4;
     const int32_t whole = out_size & ~3;
@@ -262,13 +192,7 @@ void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias,
             out[o + r] = (int16_t)rnnc_sat(rnnc_mbqm(acc[r], multiplier, shift), INT16_MIN, INT16_MAX);
         }
     }
-}
-
 #else /* portable C */
-
-void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
-                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
-{
     const int32_t k4 = (in_size + 3) / 4;
     int32_t block, kg, r;
     for (block = 0; block * 16 < out_size; block++) {
@@ -291,8 +215,5 @@ void rnnc_fc_s8_s16(const int8_t *in, const int8_t *weight, const int32_t *bias,
             out[block * 16 + r] = (int16_t)rnnc_sat(rnnc_mbqm(acc[r], multiplier, shift), INT16_MIN, INT16_MAX);
         }
     }
-}
-
 #endif
-
-#endif /* RNNC_FC_S8_ROWS */
+}

@@ -1,17 +1,20 @@
 /*
- * rnnc_common.h - small definitions shared by every rnnc kernel, and the choice of kernel
- * variant (rnnc compile --kernels {{ kernels }}).
+ * rnnc_common.h - small definitions shared by every rnnc kernel, and which code paths the
+ * kernels are built with. Identical for every model a given rnnc version generates, so one
+ * copy of kernels/ serves a firmware that links several models.
  *
- * Every kernel with an optimized path keeps the portable C path beside it; which one is built
- * follows RNNC_KERNELS and what the compiler's target flags enable:
+ * Every kernel with an optimized path keeps the portable C path beside it, inside the same
+ * function; which one is built follows RNNC_KERNELS and what the compiler's target flags enable:
  *   RNNC_KERNELS_AUTO      the best path the flags allow (MVE > DSP > portable on Arm,
- *                          AVX-512 VNNI > portable on x86)
+ *                          AVX-512 VNNI > portable on x86); the default
  *   RNNC_KERNELS_PORTABLE  plain C99 everywhere
  *   RNNC_KERNELS_DSP       the Arm DSP-extension paths (SMLAD, SXTB16, ...); an error if the
  *                          flags do not enable the DSP extension
  *   RNNC_KERNELS_MVE       the Helium (MVE) paths, DSP paths where a kernel has no MVE path;
  *                          an error if the flags do not enable MVE
- * Override the generated choice with -DRNNC_KERNELS=RNNC_KERNELS_PORTABLE etc.
+ * All paths compute the same numbers bit for bit, so the choice is one of speed and size and
+ * is made for a whole build: -DRNNC_KERNELS=RNNC_KERNELS_PORTABLE etc. (rnnc compile --kernels
+ * records it; rnnc's builds and the generated Makefile pass it).
  */
 #ifndef RNNC_COMMON_H
 #define RNNC_COMMON_H
@@ -24,12 +27,8 @@
 #define RNNC_KERNELS_MVE 3
 
 #ifndef RNNC_KERNELS
-#define RNNC_KERNELS RNNC_KERNELS_{{ kernels_macro }}
+#define RNNC_KERNELS RNNC_KERNELS_AUTO
 #endif
-
-/* Layout of the int8 FC weights of this model (fixed when the weights were emitted):
-   1 = plain rows, for Helium dot products along a row; 0 = rnnc's 16x4 blocks. */
-#define RNNC_FC_S8_ROWS {{ 1 if s8_rows else 0 }}
 
 /* what the compiler's target flags offer */
 #if defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1)

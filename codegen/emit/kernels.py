@@ -1,0 +1,65 @@
+"""The kernel files of an output folder (OUT/kernels/), from templates/kernels/.
+
+A kernel file is copied as is (`rnnc_fc_s8.c`), rendered from its own template
+(`rnnc_types.h.j2`, `rnnc_sigmoid_table.c.j2`: generated data), or rendered from one source
+shared by the dtype variants of a kernel (`rnnc_lstm_step.c.j2` -> `rnnc_lstm_step_s8.c` and
+`rnnc_lstm_step_s16.c`, with DTYPE_VARS). Nothing here depends on the model: every output of
+one rnnc version carries byte-identical kernel files, so a firmware with several models
+compiles one copy of them.
+"""
+from __future__ import annotations
+
+import re
+
+from ..fixedpoint import SIGMOID_TABLE_U16
+from .layercode import templates_dir
+
+#: Template variables of the dtype-suffixed kernels rendered from one shared source.
+DTYPE_VARS = {
+    "s8": dict(sfx="s8", SFX="S8", act_t="int8_t", bias_t="int32_t", act_min="INT8_MIN", act_max="INT8_MAX",
+               act_desc="int8", act_name="int8"),
+    "s16": dict(sfx="s16", SFX="S16", act_t="int16_t", bias_t="int64_t", act_min="INT16_MIN",
+                act_max="INT16_MAX", act_desc="int16 (zero point 0, int64 FC accumulators)", act_name="int16"),
+}
+
+#: every output carries these (the shared definitions every kernel and parameter block uses)
+ALWAYS = {"rnnc_common", "rnnc_types"}
+
+
+def kernel_source(env, name: str, ext: str) -> str | None:
+    """The text of kernels/<name><ext>, or None when that kernel has no such file."""
+    kdir = templates_dir() / "kernels"
+    if (kdir / f"{name}{ext}").is_file():
+        return (kdir / f"{name}{ext}").read_text()
+    if (kdir / f"{name}{ext}.j2").is_file():
+        return env.get_template(f"kernels/{name}{ext}.j2").render(
+            sigmoid_table=[int(v) for v in SIGMOID_TABLE_U16], dtypes=[DTYPE_VARS["s8"], DTYPE_VARS["s16"]])
+    base, _, sfx = name.rpartition("_")
+    if sfx in DTYPE_VARS and (kdir / f"{base}{ext}.j2").is_file():
+        return env.get_template(f"kernels/{base}{ext}.j2").render(**DTYPE_VARS[sfx])
+    return None
+
+
+def kernel_closure(env, kernels: set[str]) -> list[str]:
+    """The kernels asked for, the shared ones, and every rnnc kernel header they #include
+    (transitively), sorted."""
+    todo, seen = list(kernels | ALWAYS), set(kernels | ALWAYS)
+    while todo:
+        k = todo.pop()
+        for ext in (".h", ".c"):
+            for inc in re.findall(r'#include "(rnnc_[a-z0-9_]+)\.h"', kernel_source(env, k, ext) or ""):
+                if inc not in seen:
+                    seen.add(inc)
+                    todo.append(inc)
+    return sorted(seen)
+
+
+def kernel_files(env, kernels: list[str]) -> dict[str, str]:
+    """{'kernels/<file>': text} of the given kernels."""
+    files = {}
+    for k in kernels:
+        for ext in (".h", ".c"):
+            text = kernel_source(env, k, ext)
+            if text is not None:
+                files[f"kernels/{k}{ext}"] = text
+    return files

@@ -1,0 +1,222 @@
+/*
+ * rnnc_types.h - the parameter structs of every rnnc kernel, in one place (CMSIS-NN keeps
+ * its own in arm_nn_types.h). A model's const parameter blocks (<prefix>_weights.h) fill
+ * them with designated initializers. Identical for every model.
+ *
+ * Gate FCs: the integer recurrent kernels compute each gate's input and recurrent terms with
+ * the FC function the parameters name. It is chosen when the weights are emitted, because it
+ * must match their layout (see rnnc_fc_s8_s16_b16x4.h, rnnc_fc_s8_s16_rows.h): two models
+ * laid out differently link into one program, each calling the FC its weights were made for.
+ */
+#ifndef RNNC_TYPES_H
+#define RNNC_TYPES_H
+
+#include <stdint.h>
+
+/* int8 input, int16 (Q3.12) output: gate terms of the int8 recurrent layers */
+typedef void (*rnnc_gate_fc_s8_fn)(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
+                                   int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift);
+/* int16 input, int16 (Q3.12) output, int64 accumulators: gate terms of the int16x8 layers */
+typedef void (*rnnc_gate_fc_s16_fn)(const int16_t *in, const int8_t *weight, const int64_t *bias, int16_t *out,
+                                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift);
+
+/* ---- int8 recurrent layers (s8) ---- */
+
+/* Integer LSTM (TFLite Micro arithmetic, docs/numerics-lstm.md); gates in the order i, f, c, o. */
+typedef struct {
+    int32_t input_size;
+    int32_t hidden_size;
+    rnnc_gate_fc_s8_fn gate_fc;         /* the FC that matches the weights' layout */
+    const int8_t *input_weights;      /* 4 gates, input_gate_stride bytes apart */
+    const int8_t *recurrent_weights;  /* 4 gates, recurrent_gate_stride bytes apart */
+    int32_t input_gate_stride;
+    int32_t recurrent_gate_stride;
+    const int32_t *input_bias;        /* [4][hidden], effective: bias - zp_in * rowsum */
+    const int32_t *recurrent_bias;    /* [4][hidden], effective: -zp_h * rowsum */
+    int32_t input_multiplier[4];      /* input FC -> Q3.12 */
+    int32_t input_shift[4];
+    int32_t recurrent_multiplier[4];  /* recurrent FC -> Q3.12 */
+    int32_t recurrent_shift[4];
+    int32_t forget_cell_multiplier;   /* f * c -> cell scale */
+    int32_t forget_cell_shift;
+    int32_t input_gate_multiplier;    /* i * g -> cell scale */
+    int32_t input_gate_shift;
+    int32_t hidden_multiplier;        /* o * tanh(c) -> hidden scale */
+    int32_t hidden_shift;
+    int32_t tanh_input_shift;         /* 12 + log2(cell scale) */
+    int32_t cell_clip;                /* quantized; 0 = none */
+    int32_t hidden_zero_point;
+    int32_t saturate_sums_only;       /* 0: TFLM (saturate each term), 1: CMSIS-NN */
+} rnnc_lstm_s8_params_t;
+
+/* Integer GRU (docs/numerics-gru-rnn.md), both ONNX variants; gates in the order z, r, h. */
+typedef struct {
+    int32_t input_size;
+    int32_t hidden_size;
+    rnnc_gate_fc_s8_fn gate_fc;
+    const int8_t *input_weights;      /* 3 gates, input_gate_stride bytes apart */
+    const int8_t *recurrent_weights;
+    int32_t input_gate_stride;
+    int32_t recurrent_gate_stride;
+    const int32_t *input_bias;        /* [3][hidden] effective */
+    const int32_t *recurrent_bias;    /* [3][hidden] effective */
+    int32_t input_multiplier[3];      /* -> Q3.12 */
+    int32_t input_shift[3];
+    int32_t recurrent_multiplier[3];
+    int32_t recurrent_shift[3];
+    int32_t rh_multiplier;            /* r * (h - zp) -> hidden scale (linear_before_reset = 0) */
+    int32_t rh_shift;
+    int32_t rb_multiplier;            /* r * (R h + Rb) -> Q3.12 (linear_before_reset = 1) */
+    int32_t rb_shift;
+    int32_t omz_multiplier;           /* (1 - z) * n -> hidden scale */
+    int32_t omz_shift;
+    int32_t zh_multiplier;            /* z * (h - zp) -> hidden scale */
+    int32_t zh_shift;
+    int32_t hidden_zero_point;
+    int32_t linear_before_reset;
+} rnnc_gru_s8_params_t;
+
+/* Integer simple RNN: h = act(W x + R h + b), act tanh or relu. */
+typedef struct {
+    int32_t input_size;
+    int32_t hidden_size;
+    rnnc_gate_fc_s8_fn gate_fc;
+    const int8_t *input_weights;
+    const int8_t *recurrent_weights;
+    const int32_t *input_bias;        /* [hidden] effective */
+    const int32_t *recurrent_bias;
+    int32_t input_multiplier;         /* -> Q3.12 */
+    int32_t input_shift;
+    int32_t recurrent_multiplier;
+    int32_t recurrent_shift;
+    int32_t output_multiplier;        /* activation (Q0.15 tanh, Q3.12 relu) -> hidden scale */
+    int32_t output_shift;
+    int32_t hidden_zero_point;
+    int32_t use_relu;
+} rnnc_rnn_s8_params_t;
+
+/* Dense layer, TFLM FULLY_CONNECTED arithmetic with per-output-channel requantization:
+ *   out[o] = clamp(zp_out + MBQM(bias[o] + sum_i w[o][i] * in[i], mult[o], shift[o]), act_min, act_max) */
+typedef struct {
+    int32_t in_size;
+    int32_t out_size;
+    const int8_t *weight;       /* [out][in] */
+    const int32_t *bias;        /* [out] effective bias: already contains -zero_point(in) * rowsum(w) */
+    const int32_t *multiplier;  /* [out] */
+    const int32_t *shift;       /* [out] */
+    int32_t output_zero_point;
+    int32_t act_min;            /* fused activation clamp (relu, relu6) or the int8 range */
+    int32_t act_max;
+} rnnc_fc_s8_params_t;
+
+/* ---- int16 (zero point 0, int64 FC accumulators) recurrent layers (s16) ---- */
+
+/* Integer LSTM (TFLite Micro arithmetic, docs/numerics-lstm.md); gates in the order i, f, c, o. */
+typedef struct {
+    int32_t input_size;
+    int32_t hidden_size;
+    rnnc_gate_fc_s16_fn gate_fc;         /* the FC that matches the weights' layout */
+    const int8_t *input_weights;      /* 4 gates, input_gate_stride bytes apart */
+    const int8_t *recurrent_weights;  /* 4 gates, recurrent_gate_stride bytes apart */
+    int32_t input_gate_stride;
+    int32_t recurrent_gate_stride;
+    const int64_t *input_bias;        /* [4][hidden], effective: bias - zp_in * rowsum */
+    const int64_t *recurrent_bias;    /* [4][hidden], effective: -zp_h * rowsum */
+    int32_t input_multiplier[4];      /* input FC -> Q3.12 */
+    int32_t input_shift[4];
+    int32_t recurrent_multiplier[4];  /* recurrent FC -> Q3.12 */
+    int32_t recurrent_shift[4];
+    int32_t forget_cell_multiplier;   /* f * c -> cell scale */
+    int32_t forget_cell_shift;
+    int32_t input_gate_multiplier;    /* i * g -> cell scale */
+    int32_t input_gate_shift;
+    int32_t hidden_multiplier;        /* o * tanh(c) -> hidden scale */
+    int32_t hidden_shift;
+    int32_t tanh_input_shift;         /* 12 + log2(cell scale) */
+    int32_t cell_clip;                /* quantized; 0 = none */
+    int32_t hidden_zero_point;
+    int32_t saturate_sums_only;       /* 0: TFLM (saturate each term), 1: CMSIS-NN */
+} rnnc_lstm_s16_params_t;
+
+/* Integer GRU (docs/numerics-gru-rnn.md), both ONNX variants; gates in the order z, r, h. */
+typedef struct {
+    int32_t input_size;
+    int32_t hidden_size;
+    rnnc_gate_fc_s16_fn gate_fc;
+    const int8_t *input_weights;      /* 3 gates, input_gate_stride bytes apart */
+    const int8_t *recurrent_weights;
+    int32_t input_gate_stride;
+    int32_t recurrent_gate_stride;
+    const int64_t *input_bias;        /* [3][hidden] effective */
+    const int64_t *recurrent_bias;    /* [3][hidden] effective */
+    int32_t input_multiplier[3];      /* -> Q3.12 */
+    int32_t input_shift[3];
+    int32_t recurrent_multiplier[3];
+    int32_t recurrent_shift[3];
+    int32_t rh_multiplier;            /* r * (h - zp) -> hidden scale (linear_before_reset = 0) */
+    int32_t rh_shift;
+    int32_t rb_multiplier;            /* r * (R h + Rb) -> Q3.12 (linear_before_reset = 1) */
+    int32_t rb_shift;
+    int32_t omz_multiplier;           /* (1 - z) * n -> hidden scale */
+    int32_t omz_shift;
+    int32_t zh_multiplier;            /* z * (h - zp) -> hidden scale */
+    int32_t zh_shift;
+    int32_t hidden_zero_point;
+    int32_t linear_before_reset;
+} rnnc_gru_s16_params_t;
+
+/* Integer simple RNN: h = act(W x + R h + b), act tanh or relu. */
+typedef struct {
+    int32_t input_size;
+    int32_t hidden_size;
+    rnnc_gate_fc_s16_fn gate_fc;
+    const int8_t *input_weights;
+    const int8_t *recurrent_weights;
+    const int64_t *input_bias;        /* [hidden] effective */
+    const int64_t *recurrent_bias;
+    int32_t input_multiplier;         /* -> Q3.12 */
+    int32_t input_shift;
+    int32_t recurrent_multiplier;
+    int32_t recurrent_shift;
+    int32_t output_multiplier;        /* activation (Q0.15 tanh, Q3.12 relu) -> hidden scale */
+    int32_t output_shift;
+    int32_t hidden_zero_point;
+    int32_t use_relu;
+} rnnc_rnn_s16_params_t;
+
+/* Dense layer, TFLM FULLY_CONNECTED arithmetic with per-output-channel requantization:
+ *   out[o] = clamp(zp_out + MBQM(bias[o] + sum_i w[o][i] * in[i], mult[o], shift[o]), act_min, act_max) */
+typedef struct {
+    int32_t in_size;
+    int32_t out_size;
+    const int8_t *weight;       /* [out][in] */
+    const int64_t *bias;        /* [out] effective bias: already contains -zero_point(in) * rowsum(w) */
+    const int32_t *multiplier;  /* [out] */
+    const int32_t *shift;       /* [out] */
+    int32_t output_zero_point;
+    int32_t act_min;            /* fused activation clamp (relu, relu6) or the int16 range */
+    int32_t act_max;
+} rnnc_fc_s16_params_t;
+
+/* Sigmoid / tanh of a quantized tensor through the int16 LUT (rnnc_act_lut_s8/_s16). */
+typedef struct {
+    int32_t use_tanh;           /* 0: sigmoid, 1: tanh */
+    int32_t input_zero_point;
+    int32_t input_multiplier;   /* input scale -> Q3.12 */
+    int32_t input_shift;
+    int32_t output_multiplier;  /* Q0.15 -> output scale */
+    int32_t output_shift;
+    int32_t output_zero_point;
+} rnnc_act_lut_params_t;
+
+/* Softmax of a quantized vector (rnnc_softmax_s8/_s16, docs/numerics-glue.md). */
+typedef struct {
+    const int32_t *exp_table;   /* exp_table[k] = round(65536 * exp(-k * step_scale)) */
+    int32_t table_size;
+    int32_t step_multiplier;    /* input scale -> table step */
+    int32_t step_shift;
+    int32_t one;                /* 1.0 in output units: 256 (int8) or 32768 (int16) */
+    int32_t output_zero_point;
+} rnnc_softmax_params_t;
+
+#endif /* RNNC_TYPES_H */
