@@ -17,6 +17,7 @@ from . import ir
 from .emit.frame import emit_model
 from .emit.names import check_prefix, default_prefix
 from .errors import RnncError
+from .progress import stage
 from .frontends import load_model
 from .kernel_variants import check_kernels, use_kernel_variant
 from .qmodel import NUMPY_TYPES, QModel
@@ -31,7 +32,8 @@ def compile_model(model_path: str, out_dir: str, *, target: str = "host", scheme
                   calib: np.ndarray | None = None, prefix: str | None = None,
                   max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
                   kernels: str = "auto", force: bool = False) -> QModel:
-    model = load_model(model_path)
+    with stage(f"reading {Path(model_path).name}"):
+        model = load_model(model_path)
     return compile_ir(model, out_dir, target=target, scheme=scheme, calib=calib, prefix=prefix,
                       max_steps=max_steps, layer_schemes=layer_schemes, kernels=kernels, force=force)
 
@@ -50,7 +52,10 @@ def compile_ir(model: ir.Model, out_dir: str, *, target: str = "host", scheme: s
     qm = quantize_model(model, scheme, calib, target=target, prefix=prefix,
                         layer_schemes=layer_schemes, options={"max_steps": max_steps} if max_steps else None)
     use_kernel_variant(qm, kernels)
-    qm.save(Path(out_dir), emit_model(qm, tgt), force=force)
+    with stage("emitting C"):
+        files = emit_model(qm, tgt)
+    with stage(f"writing {out_dir}"):
+        qm.save(Path(out_dir), files, force=force)
     return qm
 
 
@@ -106,8 +111,9 @@ def run_compiled(out_dir: str, x: np.ndarray, *, api: str = "run", chunk: int | 
     check_run_size(qm, x.shape[0], x.shape[1], trace)
     runner = runner_for(load_target(qm.target))
     runner.check_capacity(qm, x.shape[0], x.shape[1])
-    program = runner.build_testbench(out, qm, trace=trace, sanitize=sanitize, extra=extra_cflags)
-    with tempfile.TemporaryDirectory(prefix="rnnc-run-") as tmp:
+    with stage(f"building the testbench for {qm.target}"):
+        program = runner.build_testbench(out, qm, trace=trace, sanitize=sanitize, extra=extra_cflags)
+    with tempfile.TemporaryDirectory(prefix="rnnc-run-") as tmp, stage(f"running on {qm.target}"):
         tmp = Path(tmp)
         binio.write_input(tmp / "in.bin", x, lengths, mode, chunk or 0)
         runner.run_testbench(program, tmp, trace=trace)
@@ -177,7 +183,8 @@ def verify_compiled(out_dir: str, x: np.ndarray, sanitize: bool | None = None,
     bad_total, worst, first = 0, 0.0, None
     inp, lens = x, np.asarray(lengths, np.int64)
     for i, q in enumerate(qm.layers):
-        want, lens = run_layer(q, inp, lens)
+        with stage(f"simulating layer {i + 1} of {len(qm.layers)} ({q.name})"):
+            want, lens = run_layer(q, inp, lens)
         got = layers_c[i] if i < len(qm.layers) - 1 else y_c
         bad = _differs(got, want, q.out_dtype != "float32")
         bad_total += int(bad.sum())

@@ -260,6 +260,8 @@ def _exit_on_signal(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
+    from . import progress
+    progress.enable(sys.stderr.isatty() and os.environ.get("TERM") != "dumb")
     import threading
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):

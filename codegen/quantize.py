@@ -23,6 +23,7 @@ from .errors import RnncError
 from .qmodel import QLayer, QModel
 from .quant.common import activation_qparams
 from .registry import QUANTIZERS, lookup
+from .progress import stage
 from .schemes import Scheme, get_scheme
 
 
@@ -63,15 +64,38 @@ def quantize_model(model: ir.Model, scheme: str, calib: np.ndarray | None = None
         calib = check_calibration(calib, model)
         from .simulate import run_layers
         lengths = np.full(calib.shape[0], calib.shape[1], np.int64)
-        run_layers(float_layers, calib, lengths, stats=stats)
+        with stage(f"calibrating on {calib.shape[0]} sequences of {calib.shape[1]} steps"):
+            run_layers(float_layers, calib, lengths, stats=stats)
     elif not pre_quantized and not all(s.is_float for s in schemes):
         names = sorted({s.name for s in schemes if not s.is_float})
         raise RnncError(f"scheme '{names[0]}' needs calibration data: pass --calib CALIB.npy "
                         "(float32, shape (batch, T, features))", file=model.source)
 
+    with stage("quantizing"):
+        qlayers = _quantize_chain(model, schemes, stats, options, pre_quantized)
+    first_in_q = qlayers[0].in_q if model.input_kind != "tokens" else None
+    in_dtype, in_q = qlayers[-1].out_dtype, qlayers[-1].out_q
+
+    qm = QModel(
+        name=prefix or model.name, source=model.source, sha256=model.sha256, scheme=scheme,
+        target=target, input_size=model.input_size, input_dtype=qlayers[0].in_dtype if qlayers else "float32",
+        output_size=model.output_size, output_dtype=in_dtype, layers=qlayers,
+        input_q=first_in_q, output_q=in_q, input_kind=model.input_kind,
+        sequence_lens=model.sequence_lens, options=options,
+        max_steps=int(options.get("max_steps") or model.time_steps or 256))
+    if calib is not None:
+        from .report import measure_sqnr
+        with stage("measuring each layer's SQNR against float"):
+            measure_sqnr(qm, calib, [st.samples["out"] for st in stats])
+    return qm
+
+
+def _quantize_chain(model: ir.Model, schemes: list[Scheme], stats: list[Stats], options: dict,
+                    pre_quantized: bool) -> list[QLayer]:
+    """Each layer's quantizer in turn, fed the previous layer's output quantization, with a
+    conversion layer wherever the next layer's scheme wants its input in another form."""
     qlayers: list[QLayer] = []
     in_dtype, in_q = _model_input(model, schemes[0], stats)
-    first_in_q = in_q
     for i, (layer, s) in enumerate(zip(model.layers, schemes)):
         last = i == len(model.layers) - 1
         if layer.kind != "embedding" and in_dtype != s.act_dtype:
@@ -84,18 +108,7 @@ def quantize_model(model: ir.Model, scheme: str, calib: np.ndarray | None = None
                       model)
         qlayers.append(q)
         in_dtype, in_q = q.out_dtype, q.out_q
-
-    qm = QModel(
-        name=prefix or model.name, source=model.source, sha256=model.sha256, scheme=scheme,
-        target=target, input_size=model.input_size, input_dtype=qlayers[0].in_dtype if qlayers else "float32",
-        output_size=model.output_size, output_dtype=in_dtype, layers=qlayers,
-        input_q=first_in_q, output_q=in_q, input_kind=model.input_kind,
-        sequence_lens=model.sequence_lens, options=options,
-        max_steps=int(options.get("max_steps") or model.time_steps or 256))
-    if calib is not None:
-        from .report import measure_sqnr
-        measure_sqnr(qm, calib, [st.samples["out"] for st in stats])
-    return qm
+    return qlayers
 
 
 def _quantize(layer, scheme: str, ctx: QuantContext, model: ir.Model) -> QLayer:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -77,7 +78,6 @@ def test_wrong_input_shape_and_dtype(tmp_path):
 
 
 def test_tflite_compile_verify_inspect(tmp_path):
-    from pathlib import Path
     model = Path(__file__).parent / "fixtures" / "tflite" / "lstm_t20_f10_h64_dense.tflite"
     out = tmp_path / "o"
     code, stdout, err = rnnc("compile", model, "-o", out, "--prefix", "kws")
@@ -93,7 +93,6 @@ def test_tflite_compile_verify_inspect(tmp_path):
 
 
 def test_bad_prefix_is_refused(tmp_path):
-    from pathlib import Path
     model = Path(__file__).parent / "fixtures" / "tflite" / "lstm_t8_f4_h16.tflite"
     code, _, err = rnnc("compile", model, "-o", tmp_path / "o", "--prefix", "Bad-Name")
     assert_clean_error(code, err, "--prefix", "bad_name")
@@ -300,3 +299,30 @@ def test_temporary_folders_are_removed_when_terminated(tmp_path):
     p.wait(timeout=60)
     assert p.returncode == 128 + signal.SIGTERM
     assert not list(tmp.iterdir()), list(tmp.iterdir())
+
+
+def test_progress_shows_on_a_terminal_only(tmp_path):
+    """Long stages (calibration, emission, builds) show a status line when stderr is a
+    terminal; piped output stays clean (the one-line error contract above)."""
+    import os
+    import pty
+    ex = Path(__file__).resolve().parent.parent / "examples" / "japanese_vowels"
+    args = [sys.executable, "-m", "codegen", "compile", str(ex / "model.onnx"), "-o", str(tmp_path / "o"),
+            "--calib", str(ex / "calib.npy")]
+    primary, secondary = pty.openpty()
+    res = subprocess.run(args, stderr=secondary, stdout=subprocess.PIPE, env=dict(os.environ, TERM="xterm"))
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(primary)
+    assert res.returncode == 0
+    assert b"rnnc: calibrating on" in seen and b"rnnc: emitting C" in seen, seen
+    res = subprocess.run(args + ["--force"], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stderr == ""
