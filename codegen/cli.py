@@ -205,13 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("model", help="model file (.onnx or .tflite)")
     c.add_argument("-o", "--output", required=True, help="output folder")
     c.add_argument("--target", default="host")
-    c.add_argument("--scheme", default="int8", help="float | int8 | int16x8")
+    from .schemes import SCHEMES
+    c.add_argument("--scheme", default="int8", help="; ".join(f"{n}: {s.description}" for n, s in sorted(SCHEMES.items())))
     c.add_argument("--calib", help="calibration data, float32 .npy of shape (batch, T, features)")
     c.add_argument("--prefix", help="C prefix of every generated symbol (default: from the model name)")
     c.add_argument("--max-steps", type=_int_in(1, MAX_STEPS_LIMIT, "--max-steps"),
                    help="longest sequence for non-causal models")
     c.add_argument("--layer-scheme", action="append", metavar="LAYER=SCHEME",
-                   help="per-layer scheme override (repeatable)")
+                   help="per-layer scheme override (repeatable); conversion layers join layers of different schemes")
     c.add_argument("--force", action="store_true",
                    help="replace files in the output folder that rnnc did not write, or that were edited")
     c.add_argument("--kernels", default="auto",

@@ -158,10 +158,6 @@ def sat16(x):
     return saturate(x, -32768, 32767)
 
 
-def sat8(x):
-    return saturate(x, -128, 127)
-
-
 def _lut_lookup(abs_v, frac_bits: int):
     """Linear interpolation in the sigmoid table; abs_v >= 0, index = abs_v >> frac_bits."""
     t = SIGMOID_TABLE_U16

@@ -50,13 +50,6 @@ class QuantParams:
     zero_point: int
     dtype: str  # 'int8' | 'int16' | 'int32'
 
-    def to_json(self) -> dict:
-        return {"scale": float(self.scale), "zero_point": int(self.zero_point), "dtype": self.dtype}
-
-    @staticmethod
-    def from_json(d: dict) -> "QuantParams":
-        return QuantParams(float(d["scale"]), int(d["zero_point"]), str(d["dtype"]))
-
 
 @dataclass(frozen=True)
 class ActivationSpec:
@@ -217,10 +210,6 @@ class ConvertLayer:
 
 
 Layer = Union[RecurrentLayer, DenseLayer, ActivationLayer, EmbeddingLayer, LastStepLayer, ConvertLayer]
-
-
-def layer_kind(layer: Layer) -> str:
-    return layer.kind
 
 
 @dataclass

@@ -35,7 +35,6 @@ class QuantContext:
     stats: Stats
     source: str
     index: int
-    is_last: bool
     options: dict[str, Any] = field(default_factory=dict)
     #: for a conversion layer: the input quantization the next layer fixes (pre-quantized models)
     next_input_q: ir.QuantParams | None = None
@@ -97,15 +96,13 @@ def _quantize_chain(model: ir.Model, schemes: list[Scheme], stats: list[Stats], 
     qlayers: list[QLayer] = []
     in_dtype, in_q = _model_input(model, schemes[0], stats)
     for i, (layer, s) in enumerate(zip(model.layers, schemes)):
-        last = i == len(model.layers) - 1
         if layer.kind != "embedding" and in_dtype != s.act_dtype:
             conv = _quantize(ir.ConvertLayer(f"{layer.name}_in", layer.input_size), s.name,
-                             QuantContext(s.name, in_dtype, in_q, stats[i], model.source, i, False, options,
+                             QuantContext(s.name, in_dtype, in_q, stats[i], model.source, i, options,
                                           next_input_q=_fixed_input(layer) if pre_quantized else None), model)
             qlayers.append(conv)
             in_dtype, in_q = conv.out_dtype, conv.out_q
-        q = _quantize(layer, s.name, QuantContext(s.name, in_dtype, in_q, stats[i], model.source, i, last, options),
-                      model)
+        q = _quantize(layer, s.name, QuantContext(s.name, in_dtype, in_q, stats[i], model.source, i, options), model)
         qlayers.append(q)
         in_dtype, in_q = q.out_dtype, q.out_q
     return qlayers
@@ -169,7 +166,7 @@ def _float_qlayers(model: ir.Model) -> list[QLayer]:
     for layer in model.layers:
         fn = lookup(QUANTIZERS, layer.kind, "float", "quantizer", f"layer '{layer.name}'")
         in_dtype = "int32" if layer.kind == "embedding" else "float32"
-        out.append(fn(layer, QuantContext("float", in_dtype, None, Stats(), model.source, 0, False)))
+        out.append(fn(layer, QuantContext("float", in_dtype, None, Stats(), model.source, 0)))
     return out
 
 

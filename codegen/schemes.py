@@ -77,10 +77,6 @@ def scheme_names() -> list[str]:
     return sorted(SCHEMES)
 
 
-def family_schemes(family: str) -> list[str]:
-    return sorted(n for n, s in SCHEMES.items() if s.family == family)
-
-
 register_scheme(Scheme("float", "float", "float32", "f32", 32, "float32", "f32",
                        "float32 everywhere, ONNX semantics"))
 register_scheme(Scheme("int8", "tflite-int", "int8", "int8-symmetric", 8, "int32", "s8",

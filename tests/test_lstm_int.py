@@ -216,7 +216,7 @@ def qlayer_from_params(p: dict):
                                (p["R"][k] * f32(p["rs"][k])).astype(np.float32),
                                np.zeros(H, np.float32), np.zeros(H, np.float32)) for k, g in enumerate(GATES)}
     layer = ir.RecurrentLayer("lstm0", "lstm", In, H, "forward", [ir.DirectionParams(gates)], fixed_quant=fixed)
-    q = quantize_lstm_int(layer, QuantContext(SCHEME[qd], qd, in_q, Stats(), "fixed.tflite", 0, True))
+    q = quantize_lstm_int(layer, QuantContext(SCHEME[qd], qd, in_q, Stats(), "fixed.tflite", 0))
     q.attrs["cell_clip_float"] = f32(p.get("cell_clip", 0.0))
     return q
 
@@ -395,7 +395,7 @@ def test_refuses_what_tflm_cannot_express(what):
         layer.dirs[0].initial_h = np.full(4, 0.5, np.float32)
     in_q = QuantParams(0.02, 0, "int8")
     with pytest.raises(UnsupportedError):
-        quantize_lstm_int(layer, QuantContext("int8", "int8", in_q, Stats(), "m.onnx", 0, True))
+        quantize_lstm_int(layer, QuantContext("int8", "int8", in_q, Stats(), "m.onnx", 0))
 
 
 def test_cmsis_nn_flavour_differs_only_where_a_term_saturates():

@@ -102,9 +102,3 @@ def c_array(ctype: str, name: str, values, per_line: int = 16, static: bool = Tr
     attr = f" RNNC_ALIGN({align})" if align else ""
     body = ",\n    ".join(lines)
     return f"{quals}{ctype} {name}[{flat.size}]{attr} = {{\n    {body}\n}};"
-
-
-def c_comment(text: str) -> str:
-    """A block comment; '*/' in text can never close it early."""
-    safe = str(text).replace("*/", "* /")
-    return "/* " + safe + " */"

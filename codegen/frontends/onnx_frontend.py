@@ -127,7 +127,6 @@ def _bind_inputs(graph, nodes: list, low: Lowering) -> None:
         low.input_size = int(dims[2])
     else:
         raise UnsupportedError(f"input element type {elem} is not supported (float32, or int32/int64 ids)")
-    low.input_name = vi.name
     low.input_static = dims
 
 

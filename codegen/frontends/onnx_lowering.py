@@ -37,7 +37,6 @@ class Lowering:
     input_size: int = 0
     tokens: bool = False
     sequence_lens: np.ndarray | None = None
-    input_name: str = ""
     input_static: list = field(default_factory=list)
     origins: int = 0
 

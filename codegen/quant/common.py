@@ -33,17 +33,6 @@ def activation_qparams(r: Range, dtype: str) -> QuantParams:
     return QuantParams(scale, zp, dtype)
 
 
-def symmetric_weight_scale(w: np.ndarray, bits: int = 8) -> float:
-    """Per-tensor symmetric scale: max|w| maps to 2^(bits-1)-1."""
-    m = float(np.max(np.abs(w))) if w.size else 0.0
-    return m / (2 ** (bits - 1) - 1) if m > 0 else 1.0
-
-
-def quantize_symmetric(w: np.ndarray, scale: float | np.ndarray, bits: int = 8) -> np.ndarray:
-    q = np.clip(np.round(np.asarray(w, np.float64) / scale), -(2 ** (bits - 1) - 1), 2 ** (bits - 1) - 1)
-    return q.astype(np.int8 if bits <= 8 else np.int16)
-
-
 def quantize_array(x: np.ndarray, q: QuantParams) -> np.ndarray:
     """float -> integer with round-half-away-from-zero and saturation (TFLite QUANTIZE)."""
     qmin, qmax = DTYPE_RANGE[q.dtype]

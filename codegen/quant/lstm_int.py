@@ -50,7 +50,7 @@ def quantize_lstm_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
         # never below 2^-43 (a cell that stays at zero), where the int16 tanh input scaling ends
         cell_scale = max(power_of_two_scale(ctx.stats.range("cell").absmax), 2.0 ** -43)
         cell_clip = 0.0
-        dirs_w = [_quantize_weights(dp, in_q.scale, np.int64) for dp in layer.dirs]
+        dirs_w = [_quantize_weights(dp, in_q.scale) for dp in layer.dirs]
     if in_q is None or in_q.dtype != act:
         raise UnsupportedError(f"the input of an {ctx.scheme} LSTM must be {act}")
     if act == "int16" and (in_q.zero_point != 0 or h_q.zero_point != 0):
@@ -83,7 +83,7 @@ def _check_supported(layer: ir.RecurrentLayer) -> None:
                 raise UnsupportedError("a non-zero initial state is not supported by the integer LSTM")
 
 
-def _quantize_weights(dp: ir.DirectionParams, s_in: float, bias_type):
+def _quantize_weights(dp: ir.DirectionParams, s_in: float):
     out = {}
     for g in GATES:
         gw = dp.gates[g]

@@ -22,7 +22,6 @@ from ..errors import RnncError
 from .. import outdir
 
 TESTBENCH = "rnnc_testbench.c"
-EXTERNAL_LIST = "external_sources.txt"
 
 
 def snapshot(out_dir: Path, listing: dict[str, str]) -> dict[str, bytes]:
