@@ -52,11 +52,28 @@ def compile_ir(model: ir.Model, out_dir: str, *, target: str = "host", scheme: s
     qm = quantize_model(model, scheme, calib, target=target, prefix=prefix,
                         layer_schemes=layer_schemes, options={"max_steps": max_steps} if max_steps else None)
     use_kernel_variant(qm, kernels)
+    _check_sequence_buffers(qm, tgt)
     with stage("emitting C"):
         files = emit_model(qm, tgt)
     with stage(f"writing {out_dir}"):
         qm.save(Path(out_dir), files, force=force)
     return qm
+
+
+#: static sequence buffers a host build may declare (non-causal models buffer whole sequences)
+HOST_BUFFER_LIMIT = 1 << 30
+
+
+def _check_sequence_buffers(qm: QModel, target: dict) -> None:
+    """A non-causal model keeps MAX_STEPS outputs of every inner layer in static buffers:
+    refuse a --max-steps whose buffers the target cannot hold, naming the numbers."""
+    if qm.causal:
+        return
+    need = qm.max_steps * sum(q.out_size * np.dtype(NUMPY_TYPES[q.out_dtype]).itemsize for q in qm.layers[:-1])
+    limit = int(str(target.get("ram_length", HOST_BUFFER_LIMIT)), 0)
+    if need > limit:
+        raise RnncError(f"--max-steps {qm.max_steps} needs {need} bytes of static sequence buffers "
+                        f"(the model has non-causal layers); {target['name']} has {limit}: lower --max-steps")
 
 
 def _inputs(qm: QModel, x: np.ndarray):

@@ -326,3 +326,17 @@ def test_progress_shows_on_a_terminal_only(tmp_path):
     assert b"rnnc: calibrating on" in seen and b"rnnc: emitting C" in seen, seen
     res = subprocess.run(args + ["--force"], capture_output=True, text=True)
     assert res.returncode == 0 and res.stderr == ""
+
+
+def test_max_steps_beyond_the_targets_memory_is_refused(tmp_path):
+    """Non-causal models buffer whole sequences statically: a --max-steps whose buffers the
+    target cannot hold is an error at compile time, not a link failure later."""
+    from models import model, recurrent
+    m = model([recurrent("gru", 4, 256, "bidirectional", name="g0"), recurrent("gru", 512, 8, name="g1")], 4)
+    compile_ir(m, str(tmp_path / "ok"), scheme="float", target="host", max_steps=1000)
+    import pytest
+    from codegen.errors import RnncError
+    with pytest.raises(RnncError, match="static sequence buffers.*cortex-m55"):
+        compile_ir(m, str(tmp_path / "m55"), scheme="float", target="cortex-m55", max_steps=1 << 20)
+    with pytest.raises(RnncError, match="static sequence buffers.*host"):
+        compile_ir(m, str(tmp_path / "host"), scheme="float", target="host", max_steps=1 << 20)
