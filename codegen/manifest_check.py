@@ -174,44 +174,7 @@ def check_float_layer(q, c: Check) -> None:
     if layer is None:
         c.fail("the float layer's weights are missing")
     if isinstance(layer, ir.RecurrentLayer):
-        c.choice({"direction": layer.direction}, "direction", ["forward", "reverse", "bidirectional"])
-        H, In = c.int({"hidden_size": layer.hidden_size}, "hidden_size", 1, MAX_WIDTH), layer.input_size
-        c.int({"input_size": In}, "input_size", 1, MAX_WIDTH)
-        if not isinstance(layer.dirs, list) or len(layer.dirs) != layer.num_directions:
-            c.fail("the number of directions does not match 'direction'")
-        if (q.in_size, q.out_size) != (In, layer.output_size) or q.causal != layer.causal:
-            c.fail("sizes or causality differ from the float layer's")
-        c.choice({"linear_before_reset": layer.linear_before_reset}, "linear_before_reset", [True, False])
-        if layer.clip is not None:
-            c.number({"clip": layer.clip}, "clip", positive=True)
-        acts = layer.activations or ()
-        if not isinstance(acts, tuple) or len(acts) not in (0, len(ir.DEFAULT_ACTIVATIONS[layer.kind]) * len(layer.dirs),
-                                                             len(ir.DEFAULT_ACTIVATIONS[layer.kind])):
-            c.fail("wrong number of activations")
-        for a in acts:
-            if not isinstance(a, ir.ActivationSpec) or a.name not in ir.RNN_ACTIVATIONS:
-                c.fail("unknown activation")
-            for v in (a.alpha, a.beta):
-                if v is not None:
-                    c.number({"alpha/beta": v}, "alpha/beta")
-        for d, dp in enumerate(layer.dirs):
-            if not isinstance(dp, ir.DirectionParams) or not isinstance(dp.gates, dict) or \
-                    set(dp.gates) != set(ir.GATES[layer.kind]):
-                c.fail(f"direction {d} must hold gates {ir.GATES[layer.kind]}")
-            for g, gw in dp.gates.items():
-                if not isinstance(gw, ir.GateWeights):
-                    c.fail(f"gate '{g}' has no weights")
-                for n, shape in (("W", (H, In)), ("R", (H, H)), ("Wb", (H,)), ("Rb", (H,))):
-                    _float_array(c, getattr(gw, n), f"direction {d} gate {g} {n}", shape)
-            if dp.peepholes is not None:
-                if layer.kind != "lstm" or not isinstance(dp.peepholes, dict) or \
-                        not set(dp.peepholes) <= set(ir.PEEPHOLES):
-                    c.fail("peepholes are LSTM i, o, f vectors")
-                for n, v in dp.peepholes.items():
-                    _float_array(c, v, f"direction {d} peephole {n}", (H,))
-            for n in ("initial_h", "initial_c"):
-                if getattr(dp, n) is not None:
-                    _float_array(c, getattr(dp, n), f"direction {d} {n}", (H,))
+        _check_recurrent(q, layer, c)
     elif isinstance(layer, ir.DenseLayer):
         if not isinstance(layer.weight, np.ndarray) or layer.weight.ndim != 2:
             c.fail("the dense weight must be a matrix")
@@ -231,6 +194,47 @@ def check_float_layer(q, c: Check) -> None:
         check_last_step(q, c)
     else:
         c.fail("unknown float layer")
+
+
+def _check_recurrent(q, layer: ir.RecurrentLayer, c: Check) -> None:
+    c.choice({"direction": layer.direction}, "direction", ["forward", "reverse", "bidirectional"])
+    H, In = c.int({"hidden_size": layer.hidden_size}, "hidden_size", 1, MAX_WIDTH), layer.input_size
+    c.int({"input_size": In}, "input_size", 1, MAX_WIDTH)
+    if not isinstance(layer.dirs, list) or len(layer.dirs) != layer.num_directions:
+        c.fail("the number of directions does not match 'direction'")
+    if (q.in_size, q.out_size) != (In, layer.output_size) or q.causal != layer.causal:
+        c.fail("sizes or causality differ from the float layer's")
+    c.choice({"linear_before_reset": layer.linear_before_reset}, "linear_before_reset", [True, False])
+    if layer.clip is not None:
+        c.number({"clip": layer.clip}, "clip", positive=True)
+    acts = layer.activations or ()
+    if not isinstance(acts, tuple) or len(acts) not in (0, len(ir.DEFAULT_ACTIVATIONS[layer.kind]) * len(layer.dirs),
+                                                         len(ir.DEFAULT_ACTIVATIONS[layer.kind])):
+        c.fail("wrong number of activations")
+    for a in acts:
+        if not isinstance(a, ir.ActivationSpec) or a.name not in ir.RNN_ACTIVATIONS:
+            c.fail("unknown activation")
+        for v in (a.alpha, a.beta):
+            if v is not None:
+                c.number({"alpha/beta": v}, "alpha/beta")
+    for d, dp in enumerate(layer.dirs):
+        if not isinstance(dp, ir.DirectionParams) or not isinstance(dp.gates, dict) or \
+                set(dp.gates) != set(ir.GATES[layer.kind]):
+            c.fail(f"direction {d} must hold gates {ir.GATES[layer.kind]}")
+        for g, gw in dp.gates.items():
+            if not isinstance(gw, ir.GateWeights):
+                c.fail(f"gate '{g}' has no weights")
+            for n, shape in (("W", (H, In)), ("R", (H, H)), ("Wb", (H,)), ("Rb", (H,))):
+                _float_array(c, getattr(gw, n), f"direction {d} gate {g} {n}", shape)
+        if dp.peepholes is not None:
+            if layer.kind != "lstm" or not isinstance(dp.peepholes, dict) or \
+                    not set(dp.peepholes) <= set(ir.PEEPHOLES):
+                c.fail("peepholes are LSTM i, o, f vectors")
+            for n, v in dp.peepholes.items():
+                _float_array(c, v, f"direction {d} peephole {n}", (H,))
+        for n in ("initial_h", "initial_c"):
+            if getattr(dp, n) is not None:
+                _float_array(c, getattr(dp, n), f"direction {d} {n}", (H,))
 
 
 def check_last_step(q, c: Check) -> None:
