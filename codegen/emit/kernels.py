@@ -3,7 +3,8 @@
 A kernel file is copied as is (`rnnc_fc_s8.c`), rendered from its own template
 (`rnnc_types.h.j2`, `rnnc_sigmoid_table.c.j2`: generated data), or rendered from one source
 shared by the dtype variants of a kernel (`rnnc_lstm_step.c.j2` -> `rnnc_lstm_step_s8.c` and
-`rnnc_lstm_step_s16.c`, with DTYPE_VARS). Nothing here depends on the model: every output of
+`rnnc_lstm_step_s16.c`, with DTYPE_VARS; `rnnc_requantize_io.c.j2` -> `rnnc_requantize_s8_s16.c`
+and `_s16_s8.c`). Nothing here depends on the model: every output of
 one rnnc version carries byte-identical kernel files, so a firmware with several models
 compiles one copy of them.
 """
@@ -37,6 +38,9 @@ def kernel_source(env, name: str, ext: str) -> str | None:
     base, _, sfx = name.rpartition("_")
     if sfx in DTYPE_VARS and (kdir / f"{base}{ext}.j2").is_file():
         return env.get_template(f"kernels/{base}{ext}.j2").render(**DTYPE_VARS[sfx])
+    head, _, sfx_in = base.rpartition("_")   # <head>_<in>_<out>: one source per conversion
+    if sfx in DTYPE_VARS and sfx_in in DTYPE_VARS and (kdir / f"{head}_io{ext}.j2").is_file():
+        return env.get_template(f"kernels/{head}_io{ext}.j2").render(in_=DTYPE_VARS[sfx_in], out=DTYPE_VARS[sfx])
     return None
 
 
