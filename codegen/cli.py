@@ -98,6 +98,8 @@ def _layer_schemes(items: list[str] | None) -> dict[str, str] | None:
 def cmd_compile(a) -> int:
     from .api import compile_model
     calib = _load_npy(a.calib, "calibration") if a.calib else None
+    if calib is not None and calib.dtype == np.float64:
+        print(f"rnnc: calibration data {a.calib} is float64; using it as float32")
     try:
         qm = compile_model(a.model, a.output, target=a.target, scheme=a.scheme, calib=calib,
                            prefix=a.prefix, max_steps=a.max_steps, layer_schemes=_layer_schemes(a.layer_scheme),
@@ -130,18 +132,61 @@ def _model(a):
     return QModel.load(Path(a.out))
 
 
+def _load_states(path: str | None) -> dict | None:
+    """--state-in: a .npz of the model's state inputs by name, in the model's layout."""
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_file():
+        raise RnncError("state file not found", file=path)
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (ValueError, OSError, EOFError, KeyError) as e:
+        raise RnncError(f"not a readable .npz file ({type(e).__name__})", file=path) from None
+
+
+def _save_states(path: str, states: dict) -> None:
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, **states)
+    try:
+        Path(path).write_bytes(buf.getvalue())
+    except OSError as e:
+        raise RnncError(f"cannot write the state ({e.strerror})", file=path) from None
+
+
+def _run_or_sim(a, fn, **kw) -> int:
+    qm = _model(a)
+    x = _input(a, qm)
+    try:
+        res = fn(a.out, x, state_in=_load_states(a.state_in), state_out=a.state_out is not None, **kw)
+    except RnncError as e:
+        if e.reason.startswith(("--state-in", "--state-out")):
+            raise e.with_context(file=a.state_in if e.reason.startswith("--state-in") else a.state_out) from None
+        raise
+    y, states = res if a.state_out is not None else (res, None)
+    _save_npy(a.output, _dequantized(qm, y) if a.dequantize else y)
+    if states is not None:
+        _save_states(a.state_out, states)
+    return 0
+
+
+def _dequantized(qm, y):
+    """--dequantize: real values from a quantized model's output (scale, zero point)."""
+    if qm.output_q is None:
+        return y
+    return ((y.astype(np.float64) - qm.output_q.zero_point) * qm.output_q.scale).astype(np.float32)
+
+
 def cmd_run(a) -> int:
     from .api import run_compiled
-    x = _input(a, _model(a))
-    _save_npy(a.output, run_compiled(a.out, x, api=a.api, chunk=a.chunk))
-    return 0
+    return _run_or_sim(a, run_compiled, api=a.api, chunk=a.chunk)
 
 
 def cmd_sim(a) -> int:
     from .api import simulate_compiled
-    x = _input(a, _model(a))
-    _save_npy(a.output, simulate_compiled(a.out, x))
-    return 0
+    return _run_or_sim(a, simulate_compiled)
 
 
 def cmd_verify(a) -> int:
@@ -157,7 +202,16 @@ def cmd_verify(a) -> int:
         from .api import check_run_size
         check_run_size(qm, n, steps or min(qm.max_steps, 16), trace=True)
         x = random_input(qm, n, steps, seed=a.seed)
-    res = verify_compiled(a.out, x)
+    state_in = _load_states(a.state_in)
+    if state_in is None and not a.input:   # a streaming model: random initial states as well
+        from .state import random_states
+        state_in = random_states(qm, x.shape[0], a.seed) or None
+    try:
+        res = verify_compiled(a.out, x, state_in=state_in)
+    except RnncError as e:
+        if a.state_in and e.reason.startswith("--state-in"):
+            raise e.with_context(file=a.state_in) from None
+        raise
     print(f"rnnc verify {a.out}: {res.summary()}")
     return 0 if res.ok else 1
 
@@ -204,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="import, quantize and emit C")
     c.add_argument("model", help="model file (.onnx or .tflite)")
     c.add_argument("-o", "--output", required=True, help="output folder")
-    c.add_argument("--target", default="host")
+    from .toolchain.targets import available_targets
+    c.add_argument("--target", default="host", help=f"where the C runs: {', '.join(available_targets())} "
+                   "(targets/<name>/target.toml)")
     from .schemes import SCHEMES
     c.add_argument("--scheme", default="int8", help="; ".join(f"{n}: {s.description}" for n, s in sorted(SCHEMES.items())))
     c.add_argument("--calib", help="calibration data, float32 .npy of shape (batch, T, features)")
@@ -226,6 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
         r.add_argument("out", help="folder made by 'rnnc compile'")
         r.add_argument("--input", required=True, help=".npy of shape (batch, T, features)")
         r.add_argument("--output", required=True, help=".npy to write")
+        r.add_argument("--dequantize", action="store_true",
+                       help="write real values (float32) for a quantized model's output, not its integers")
+        r.add_argument("--state-in", metavar="FILE.npz",
+                       help="the model's state inputs by name, in its layout (entries, batch or 1, hidden): "
+                            "every row starts from them instead of the reset state")
+        r.add_argument("--state-out", metavar="FILE.npz",
+                       help="write the model's state outputs (the final recurrent state) by name, in its layout")
         if name == "run":
             r.add_argument("--api", choices=("run", "step"), default="run",
                            help="drive the model through <prefix>_run (default) or <prefix>_step")
@@ -241,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="N random sequences (default 8)")
     v.add_argument("--steps", type=_int_in(1, INT32_MAX, "--steps"), help="length of random sequences")
     v.add_argument("--seed", type=_int_in(0, 2 ** 63 - 1, "--seed"), default=0)
+    v.add_argument("--state-in", metavar="FILE.npz",
+                   help="start every row from these state inputs (a streaming model; with --random, random "
+                        "states are used unless given)")
     v.set_defaults(fn=cmd_verify)
 
     b = sub.add_parser("bench", help="instructions per time step on an emulated core")

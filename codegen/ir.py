@@ -213,6 +213,21 @@ Layer = Union[RecurrentLayer, DenseLayer, ActivationLayer, EmbeddingLayer, LastS
 
 
 @dataclass
+class StateTensor:
+    """A recurrent state the model takes or gives as a tensor of its own (streaming exports:
+    x, h, c -> y, hn, cn). Entry k along its first axis is the state `role` ('h' or 'c') of the
+    forward layer named layers[k]; its layout is (entries, batch, hidden). In the generated C
+    these are fields of the caller-owned <prefix>_state_t."""
+    name: str                 # the tensor's name in the model file (kept for the user's files)
+    io: str                   # 'in' (initial state) | 'out' (final state)
+    role: str                 # 'h' | 'c'
+    layers: list[str]         # IR layer names, one per entry along the first axis
+    hidden: int
+    layout: str = "LBH"       # 'LBH' (entries, batch, hidden; ONNX) | 'BH' (batch, hidden; one layer, TFLite)
+    dtype: str = "float32"    # float32: real values; int8/int16: the layer's stored integers (TFLite)
+
+
+@dataclass
 class Model:
     """A whole model: input description and the chain of layers."""
     name: str                 # sanitized C identifier, default prefix
@@ -226,6 +241,7 @@ class Model:
     sequence_lens: np.ndarray | None = None  # ONNX constant sequence_lens, one per batch row
     time_steps: int | None = None            # static T if the model fixes it
     metadata: dict[str, Any] = field(default_factory=dict)
+    state_io: list[StateTensor] = field(default_factory=list)  # streaming state tensors
 
     @property
     def output_size(self) -> int:

@@ -154,11 +154,37 @@ def validate_qmodel(qm: QModel, file: str) -> None:
         check_quant(c, qm.input_q, qm.input_dtype, "input_q")
     if qm.output_dtype in ("int8", "int16"):
         check_quant(c, qm.output_q, qm.output_dtype, "output_q")
+    _check_state(qm, c)
     if qm.sequence_lens is not None:
         sl = qm.sequence_lens
         if not isinstance(sl, np.ndarray) or sl.ndim != 1 or not np.issubdtype(sl.dtype, np.integer) or \
                 sl.size == 0 or sl.min() < 0 or sl.max() > MAX_STEPS:
             c.fail("'sequence_lens' must be a list of non-negative integers")
+
+
+def _check_state(qm: QModel, c: Check) -> None:
+    """state_fields (the fields of <prefix>_state_t) and state_io (the model's state tensors)."""
+    if not isinstance(qm.state_fields, list) or not isinstance(qm.state_io, list):
+        c.fail("'state_fields' and 'state_io' must be lists")
+    fields = set()
+    for f in qm.state_fields:
+        if not isinstance(f, dict):
+            c.fail("a state field is not a dictionary")
+        i = c.int(f, "layer", 0, len(qm.layers) - 1)
+        role = c.choice(f, "role", ["h", "c"])
+        c.choice(f, "dtype", ["float32", "int8", "int16"])
+        if c.int(f, "count", 1, MAX_WIDTH) != qm.layers[i].attrs.get("hidden_size", qm.layers[i].out_size):
+            c.fail(f"state field '{role}' of layer {i} does not have the layer's hidden size")
+        fields.add((qm.layers[i].name, role))
+    names = {q.name for q in qm.layers}
+    for t in qm.state_io:
+        if not isinstance(t, ir.StateTensor) or t.io not in ("in", "out") or t.role not in ("h", "c") or \
+                not isinstance(t.name, str) or not isinstance(t.layers, list) or not t.layers or \
+                t.layout not in ("LBH", "BH") or t.dtype not in ("float32", "int8", "int16"):
+            c.fail("a state tensor is malformed")
+        for layer in t.layers:
+            if layer not in names or (layer, t.role) not in fields:
+                c.fail(f"state tensor '{t.name[:40]}' names layer '{str(layer)[:40]}', which keeps no '{t.role}' state")
 
 
 def _float_array(c: Check, a, what: str, shape: tuple[int, ...]) -> None:

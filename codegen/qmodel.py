@@ -75,6 +75,10 @@ class QModel:
     max_steps: int = 256      # static sequence buffer length for non-causal models
     generator: str = f"rnnc {__version__}"
     options: dict[str, Any] = field(default_factory=dict)
+    #: recurrent state the model takes and gives as tensors of its own (ir.StateTensor)
+    state_io: list = field(default_factory=list)
+    #: the fields of <prefix>_state_t in order: {"layer": index, "role": 'h'|'c', "dtype", "count"}
+    state_fields: list = field(default_factory=list)
     #: {path: sha256} of the files compile wrote into the output folder (not serialised: the
     #: manifest lists them itself); empty for a model that was not saved
     files: dict[str, str] = field(default_factory=dict, metadata={"serialize": False})

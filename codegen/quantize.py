@@ -80,7 +80,7 @@ def quantize_model(model: ir.Model, scheme: str, calib: np.ndarray | None = None
         target=target, input_size=model.input_size, input_dtype=qlayers[0].in_dtype if qlayers else "float32",
         output_size=model.output_size, output_dtype=in_dtype, layers=qlayers,
         input_q=first_in_q, output_q=in_q, input_kind=model.input_kind,
-        sequence_lens=model.sequence_lens, options=options,
+        sequence_lens=model.sequence_lens, options=options, state_io=list(model.state_io),
         max_steps=int(options.get("max_steps") or model.time_steps or 256))
     if calib is not None:
         from .report import measure_sqnr

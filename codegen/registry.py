@@ -37,6 +37,9 @@ Signatures
 - emitter(q, ctx) -> emit.LayerCode (C fragments; see codegen/emit/frame.py).
 - validator(q, check) -> None: checks a layer read back from a manifest (dtypes, shapes and
   ranges of everything the quantizer stored), failing through check.fail(reason).
+- state_codec(q, role, values, stored) -> array (recurrent kinds): the layer's streaming state
+  `role` ('h' or 'c') from real numbers to the form its C state fields hold (stored=True), or
+  back (stored=False); arrays (B, hidden).
 """
 from __future__ import annotations
 
@@ -50,6 +53,9 @@ EMITTERS: dict[tuple[str, str], Callable] = {}
 #: (kind, scheme) -> validator(q, check): raises through `check` when a loaded layer's arrays
 #: or attrs are not what the quantizer writes (codegen/manifest_check.py)
 VALIDATORS: dict[tuple[str, str], Callable] = {}
+#: (kind, scheme) -> codec(q, role, values, stored: bool): a recurrent layer's state ('h', 'c')
+#: between real numbers (B, hidden) and the form its C state fields hold (codegen/state.py)
+STATE_CODECS: dict[tuple[str, str], Callable] = {}
 #: (backend, kind, scheme) -> emitter of a layer implemented by an external kernel library
 BACKEND_EMITTERS: dict[tuple[str, str, str], Callable] = {}
 #: (backend, kind, scheme) -> declines(q): None when the library takes the layer, else why not
@@ -86,6 +92,10 @@ def simulator(kind: str, *schemes: str, family: str | None = None):
 
 def validator(kind: str, *schemes: str, family: str | None = None):
     return _register(VALIDATORS, kind, schemes, family)
+
+
+def state_codec(kind: str, *schemes: str, family: str | None = None):
+    return _register(STATE_CODECS, kind, schemes, family)
 
 
 def emitter(kind: str, *schemes: str, family: str | None = None, backend: str | None = None,

@@ -89,7 +89,7 @@ def _register_ir() -> None:
     from . import ir
     for cls in (ir.QuantParams, ir.ActivationSpec, ir.GateWeights, ir.DirectionParams,
                 ir.RecurrentLayer, ir.DenseLayer, ir.ActivationLayer, ir.EmbeddingLayer,
-                ir.LastStepLayer, ir.ConvertLayer, ir.Model):
+                ir.LastStepLayer, ir.ConvertLayer, ir.StateTensor, ir.Model):
         register(cls)
 
 

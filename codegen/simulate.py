@@ -15,13 +15,16 @@ from .qmodel import NUMPY_TYPES, QLayer, QModel
 from .registry import SIMULATORS, lookup
 
 
-def run_layer(q: QLayer, x: np.ndarray, lengths: np.ndarray, stats: Stats | None = None):
+def run_layer(q: QLayer, x: np.ndarray, lengths: np.ndarray, stats: Stats | None = None,
+              state: dict | None = None):
     """One layer on its input: (output in q.out_dtype, zero beyond each row's length; the
-    lengths the next layer sees)."""
+    lengths the next layer sees). state: a recurrent layer's streaming state {'h', 'c'} in its
+    stored form, (B, hidden) each: the rows start from it, and it is replaced by the final state."""
     fn = lookup(SIMULATORS, q.kind, q.scheme, "simulator", q.where)
     if stats is not None:
         stats.observe("in", x, _mask(x, lengths))
-    y = np.asarray(fn(q, x, lengths, stats), NUMPY_TYPES[q.out_dtype])
+    y = fn(q, x, lengths, stats) if state is None else fn(q, x, lengths, stats, state=state)
+    y = np.asarray(y, NUMPY_TYPES[q.out_dtype])
     if q.kind == "last_step":
         lengths = np.minimum(lengths, 1)
     _zero_beyond(y, lengths)
@@ -32,22 +35,25 @@ def run_layer(q: QLayer, x: np.ndarray, lengths: np.ndarray, stats: Stats | None
 
 
 def run_layers(layers: list[QLayer], x: np.ndarray, lengths: np.ndarray,
-               stats: list[Stats] | None = None, keep: bool = False):
-    """Run the chain. Returns the final output, or (final, [per-layer outputs]) if keep."""
+               stats: list[Stats] | None = None, keep: bool = False, states: dict | None = None):
+    """Run the chain. Returns the final output, or (final, [per-layer outputs]) if keep.
+    states: {layer index: streaming state} (see run_layer), updated in place."""
     outs = []
     lengths = np.asarray(lengths, np.int64)
     for i, q in enumerate(layers):
-        x, lengths = run_layer(q, x, lengths, stats[i] if stats is not None else None)
+        x, lengths = run_layer(q, x, lengths, stats[i] if stats is not None else None,
+                               (states or {}).get(i))
         if keep:
             outs.append(x)
     return (x, outs) if keep else x
 
 
-def run_model(qm: QModel, x: np.ndarray, lengths: np.ndarray | None = None, keep: bool = False):
+def run_model(qm: QModel, x: np.ndarray, lengths: np.ndarray | None = None, keep: bool = False,
+              states: dict | None = None):
     x = check_input(qm, x)
     if lengths is None:
         lengths = default_lengths(qm, x)
-    return run_layers(qm.layers, x, lengths, keep=keep)
+    return run_layers(qm.layers, x, lengths, keep=keep, states=states)
 
 
 def default_lengths(qm: QModel, x: np.ndarray) -> np.ndarray:

@@ -121,3 +121,26 @@ def test_live_tflm_on_a_model_where_the_multiplier_product_matters(tmp_path):
     want = tflm_sequences(interp, x).reshape(40, 32, -1)
     np.testing.assert_array_equal(run_model(qm, x), want)
     np.testing.assert_array_equal(run_compiled(str(tmp_path), x[:8]), want[:8])
+
+
+def test_state_carried_across_invocations_like_tflm(compiled):
+    """TFLM keeps an LSTM's variable state tensors between Invoke calls until reset: a second
+    sequence run without reset continues from the first's final state. rnnc gives and takes
+    that state as the model's own state tensors (int8 h, int16 c): --state-out of the first
+    sequence, --state-in to the second, equals TFLM's continued run bit for bit."""
+    try:
+        from tflite_micro.python.tflite_micro import runtime
+    except ImportError:
+        pytest.skip("tflite-micro is NOT installed: live TFLM state test skipped")
+    stem = "lstm_t20_f10_h64_dense"
+    interp = runtime.Interpreter.from_file(str(FIXTURES / f"{stem}.tflite"))
+    rng = np.random.default_rng(11)
+    a, b = (rng.integers(-128, 128, (1, 20, 10)).astype(np.int8) for _ in range(2))
+    interp.reset()
+    for part in (a, b):
+        interp.set_input(part, 0)
+        interp.invoke()
+    want = interp.get_output(0)[0].copy()
+    _, state = run_compiled(str(compiled[stem]), a, state_out=True)
+    got = run_compiled(str(compiled[stem]), b, state_in=state)
+    np.testing.assert_array_equal(got[0], want)

@@ -221,7 +221,8 @@ def test_state_and_lengths_as_graph_inputs(tmp_path):
         node.input[idx] = "state_in"
         elem = TensorProto.INT32 if idx == 4 else TensorProto.FLOAT
         model.graph.input.append(helper.make_tensor_value_info("state_in", elem, None))
-        _expect_error(model, tmp_path, f"{role} is a graph input", node="the_gru", cls=UnsupportedError)
+        needle = f"{role} is a graph input" if idx == 4 else "state input 'state_in' must be 3-D"
+        _expect_error(model, tmp_path, needle, cls=UnsupportedError)
 
 
 def test_initial_state_differing_between_rows(tmp_path):
@@ -236,8 +237,15 @@ def test_outputs_other_than_one_hidden_path(tmp_path):
     model.graph.node[0].output.extend(["Y_h", "Y_c"])
     model.graph.output[0].name = "Y_c"
     _expect_error(model, tmp_path, "Y_c", cls=UnsupportedError)
-    model.graph.output.append(helper.make_tensor_value_info("Y", TensorProto.FLOAT, None))
-    _expect_error(model, tmp_path, "exactly one output (has: Y_c, Y)", cls=UnsupportedError)
+    # Y and the final states: a streaming model, compiled (the states are the caller's struct)
+    model.graph.output.insert(0, helper.make_tensor_value_info("Y", TensorProto.FLOAT, None))
+    path = tmp_path / "stream.onnx"
+    onnx.save(model, path)
+    assert [(t.name, t.io) for t in load_model(str(path)).state_io] == [("Y_c", "out")]
+    # another output that is not recurrent state is refused by name
+    model.graph.node.append(helper.make_node("Relu", ["Y"], ["Y_relu"], name="/relu"))
+    model.graph.output.append(helper.make_tensor_value_info("Y_relu", TensorProto.FLOAT, None))
+    _expect_error(model, tmp_path, "several outputs that are not recurrent state", cls=UnsupportedError)
     model = rnn_node_model("GRU", "bidirectional", 0, output="Y_h")   # Y and Y_h both used
     model.graph.node.append(helper.make_node("Concat", ["Y", "Y_h"], ["both"], axis=0, name="/cat"))
     model.graph.output[0].name = "both"
@@ -254,7 +262,7 @@ def test_one_direction_only_is_refused(tmp_path):
 
 @pytest.mark.parametrize("build,needle", [
     (lambda b: b.op("Softmax", [b.op("Transpose", ["x"], perm=[0, 2, 1])], axis=-1), "Softmax over axis"),
-    (lambda b: b.op("Gather", ["x", b.const(2, np.int64)], axis=1), "only the last step"),
+    (lambda b: b.op("Gather", ["x", b.const(2, np.int64)], axis=1), "time step 2 on its own"),
     (lambda b: b.op("Add", ["x", "x"]), "two sequences"),
     (lambda b: b.op("Sub", ["x", b.const(1.0)]), "Sub is not supported"),
     (lambda b: b.op("Transpose", ["x"], perm=[0, 2, 1]), "not (batch or time, ..., features)"),
@@ -282,7 +290,7 @@ def test_external_data_and_old_opsets(tmp_path):
     w = model.graph.initializer[0]
     w.data_location = TensorProto.EXTERNAL
     w.external_data.add(key="location", value="/etc/passwd")
-    _expect_error(model, tmp_path, "external file", cls=UnsupportedError)
+    _expect_error(model, tmp_path, "outside the model's folder", cls=UnsupportedError)
     model = rnn_node_model("RNN", "forward", 0)
     model.opset_import[0].version = 5
     _expect_error(model, tmp_path, "opset 5", cls=UnsupportedError)
@@ -311,14 +319,19 @@ def _external_value(path: Path) -> onnx.TensorProto:
 
 
 @pytest.mark.parametrize("symbolic", [True, False])
-def test_constant_of_shape_value_in_an_external_file_is_refused(tmp_path, symbolic, monkeypatch):
-    """ConstantOfShape's `value` goes through the same guarded reader as every initializer:
-    a model cannot make rnnc read a file (relative to the working directory or absolute) and
-    learn whether it exists or what it starts with."""
+def test_external_data_outside_the_models_folder_is_refused(tmp_path, symbolic, monkeypatch):
+    """External data is read only from the model's own folder, through the one guarded reader
+    (ConstantOfShape's `value` and the tensors handed to the constant folder included): an
+    absolute path, '..' or a link leading out is refused, so a model cannot make rnnc read a
+    file elsewhere and learn whether it exists or what it starts with."""
     secret = tmp_path / "secret.bin"
     secret.write_bytes(np.float32(7.0).tobytes())
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "link.bin").symlink_to(secret)
     monkeypatch.chdir(tmp_path)
-    for location in (secret, Path("secret.bin"), tmp_path / "missing.bin"):
+    for location, needle in ((secret, "outside the model's folder"), (Path("../secret.bin"), "outside the model's folder"),
+                             (Path("secret.bin"), "missing beside the model"), (Path("link.bin"), "leads out")):
         b = Builder(0)
         if symbolic:    # zeros shaped like the batch (folded on symbolic sizes)
             s = b.op("Shape", ["x"])
@@ -328,5 +341,4 @@ def test_constant_of_shape_value_in_an_external_file_is_refused(tmp_path, symbol
             shape = b.const([1, 1, 2], np.int64)
         zeros = b.op("ConstantOfShape", [shape], value=_external_value(location))
         out = b.op("Add", [b.op("MatMul", ["x", b.rand(4, 2)]), zeros])
-        _expect_error(b.model(TensorProto.FLOAT, ["B", "T", 4], out), tmp_path, "external file",
-                      cls=UnsupportedError)
+        _expect_error(b.model(TensorProto.FLOAT, ["B", "T", 4], out), tmp_path, needle, name="model/bad.onnx")

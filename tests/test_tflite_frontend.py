@@ -490,3 +490,24 @@ def test_converter_fixture_with_unsupported_op_spliced_in(tmp_path):
             data[tab.Pos + tab.Offset(4)] = STRIDED_SLICE   # deprecated_builtin_code
     e = refused(write(tmp_path, bytes(data)), UnsupportedError)
     assert "operator 1 (STRIDED_SLICE): not supported" in str(e)
+
+
+def test_keras3_while_loop_is_refused_with_the_way_out(tmp_path):
+    """The converter writes a Keras 3 LSTM as a WHILE loop: refused by name, saying how to get
+    the fused UNIDIRECTIONAL_SEQUENCE_LSTM."""
+    import tflite
+    from tflite_builder import _fb, _tflite_one_op
+    t = {"shape": [1, 4, 3], "type": 9, "scale": 0.1, "zero_point": 0}
+
+    def options(b):
+        W = _fb("WhileOptions")
+        W.WhileOptionsStart(b)
+        W.WhileOptionsAddCondSubgraphIndex(b, 1)
+        W.WhileOptionsAddBodySubgraphIndex(b, 2)
+        return W.WhileOptionsEnd(b)
+    data = _tflite_one_op(tflite.BuiltinOperator.WHILE, [t, dict(t)], [0], [1],
+                          tflite.BuiltinOptions.WhileOptions, options)
+    path = tmp_path / "keras3.tflite"
+    path.write_bytes(data)
+    with pytest.raises(UnsupportedError, match="WHILE loop.*Keras 3.*TF_USE_LEGACY_KERAS=1"):
+        load_tflite(str(path))

@@ -53,9 +53,12 @@ def layer_views(qm: QModel, target: dict, env=None) -> list[LayerView]:
 
 
 def emit_model(qm: QModel, target: dict) -> dict[str, str]:
-    """Return {relative path: file text} for the whole output folder."""
+    """Return {relative path: file text} for the whole output folder (and record the fields of
+    <prefix>_state_t in qm.state_fields, for streaming state in and out)."""
+    from ..state import state_fields
     env = make_env()
     views = layer_views(qm, target, env)
+    qm.state_fields = state_fields(views)
     kernels = kernel_closure(env, set().union(*(v.code.kernels for v in views)))
     kfiles = kernel_files(env, kernels)
     header_only = {k for k in kernels if f"kernels/{k}.c" not in kfiles}
@@ -77,6 +80,7 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
         kernels_define=" ".join(build_defines(qm.kernels)),
         out_steps_expr="1" if qm.last_step else "steps",
         scheme_summary=", ".join(sorted({f"{q.name}={q.scheme}" for q in qm.layers})),
+        state_doc=_state_doc(qm),
     )
     files = {
         f"{qm.name}.h": env.get_template("model.h.j2").render(**info),
@@ -91,6 +95,26 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
         files[LIST_FILE] = list_text(external)
     files.update(kfiles)
     return files
+
+
+def _state_doc(qm: QModel) -> list[str]:
+    """One comment line per state tensor of the model: which fields hold its entries, and how
+    a quantized field maps to real numbers."""
+    from .names import comment_safe
+    index = {q.name: i for i, q in enumerate(qm.layers)}
+    lines = []
+    for t in qm.state_io:
+        fields = ", ".join(f"l{index[l]}_{t.role}" for l in t.layers)
+        what = "initial" if t.io == "in" else "final"
+        lines.append(f"{what} {'hidden' if t.role == 'h' else 'cell'} state '{comment_safe(t.name)}' "
+                     f"[{len(t.layers)} x batch x {t.hidden}]: entry k is field {fields.split(', ')[0] if len(t.layers) == 1 else '(' + fields + ')[k]'}")
+    for i, q in enumerate(qm.layers):
+        if q.out_q is not None and any(f["layer"] == i for f in qm.state_fields):
+            zp = q.out_q.zero_point
+            lines.append(f"l{i}_h holds q with real = {q.out_q.scale:.9g} * (q {'-' if zp >= 0 else '+'} {abs(zp)})")
+            if "cell_scale" in q.attrs:
+                lines.append(f"l{i}_c holds q with real = {float(q.attrs['cell_scale']):.9g} * q")
+    return lines
 
 
 def _libraries(external) -> list[dict]:

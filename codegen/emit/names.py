@@ -59,3 +59,13 @@ def default_prefix(model_name: str) -> str:
     if reserved_reason(name):
         name = c_identifier("model_" + name) if name.startswith("rnnc") else c_identifier(name[:26] + "_model")
     return name
+
+
+def comment_safe(text: str, limit: int = 60) -> str:
+    """A string from the model, fit for a C comment: printable ASCII, no comment delimiters.
+
+    >>> comment_safe("h*/ evil")
+    'h__ evil'
+    """
+    s = "".join(ch if " " <= ch <= "~" else "_" for ch in str(text))[:limit]
+    return s.replace("*/", "__").replace("/*", "__")

@@ -128,6 +128,11 @@ def fold_symbolic(node, inputs: list):
         if not (is_const(starts) and is_const(ends)) or x.ndim != 1:
             raise UnsupportedError("Slice of a shape needs constant starts/ends")
         return x[int(starts[0]):int(min(ends[0], 1 << 30))]
+    if op == "Expand" and is_const(x) and len(inputs) > 1 and is_symbolic(inputs[1]):
+        # torch.zeros(1, batch, hidden): a constant zero broadcast to a batch-sized shape
+        if x.size and np.all(x == 0):
+            return SymZeros(tuple(inputs[1].reshape(-1).tolist()))
+        raise UnsupportedError("Expand of a non-zero constant to a batch- or time-sized shape")
     if op == "ConstantOfShape":
         value = attr(node, "value")
         v = np.asarray(value).reshape(-1)[0] if value is not None else 0.0
@@ -146,6 +151,14 @@ def _axes(node, inputs):
         return [int(a) for a in inputs[1].reshape(-1)]
     a = attr(node, "axes")
     return list(a) if a is not None else None
+
+
+def concrete(v):
+    """A shape value whose entries are all numbers (no 'T'/'B' left) as a plain int64 array:
+    the exporter's shape arithmetic on known sizes then folds like any constant."""
+    if is_symbolic(v) and all(isinstance(e, (int, np.integer)) for e in v.reshape(-1).tolist()):
+        return np.asarray(v.tolist(), np.int64).reshape(v.shape)
+    return v
 
 
 def is_foldable(inputs: list) -> bool:

@@ -15,10 +15,10 @@ import onnx
 from .. import ir
 from ..emit.cgen import c_identifier
 from ..errors import RnncError, UnsupportedError
-from . import onnx_ops, onnx_select  # noqa: F401  (importing registers the op handlers)
-from .onnx_fold import any_symbolic, attr, fold_constant, fold_symbolic, is_foldable
+from . import onnx_ops, onnx_select, onnx_state  # noqa: F401  (importing registers the op handlers)
+from .onnx_fold import any_symbolic, attr, concrete, fold_constant, fold_symbolic, is_foldable
 from .onnx_lowering import OPS, Lowering
-from .onnx_tensors import safe_name as _safe_name, tensor_array
+from .onnx_tensors import external_data_from, safe_name as _safe_name, tensor_array
 from .onnx_values import Axis, Graph, Seq, seq_shape
 
 MAX_FILE_BYTES = 1 << 30
@@ -36,14 +36,15 @@ def load_onnx(path: str) -> ir.Model:
         raise RnncError(f"not a valid ONNX file ({type(e).__name__})", file=path) from None
     where = None
     try:
-        nodes = _live_nodes(model.graph)
-        low = Lowering(Graph(), [], path, opset=_opset(model))
-        _bind_inputs(model.graph, nodes, low)
-        for i, node in nodes:
-            where = describe(node, i)
-            _run_node(node, low)
-        where = f"graph output '{_safe_name(model.graph.output[0].name)}'"
-        m = _finish(model.graph, low, path, data)
+        with external_data_from(Path(path).parent):
+            nodes = _live_nodes(model.graph)
+            low = Lowering(Graph(), [], path, opset=_opset(model))
+            _bind_inputs(model.graph, nodes, low)
+            for i, node in nodes:
+                where = describe(node, i)
+                _run_node(node, low)
+            where = "graph outputs"
+            m = _finish(model.graph, low, path, data)
         where = None
         m.validate()
         return m
@@ -84,14 +85,13 @@ def _opset(model) -> int:
 
 
 def _live_nodes(graph) -> list:
-    """(index, node) of the nodes the graph output depends on: dead branches (an unused Y_c,
+    """(index, node) of the nodes the graph outputs depend on: dead branches (an unused Y_c,
     training leftovers) are neither lowered nor refused."""
-    if len(graph.output) != 1:
-        names = ", ".join(_safe_name(o.name) for o in graph.output[:8])
-        raise UnsupportedError(f"the model must have exactly one output (has: {names or 'none'})")
+    if not graph.output or len(graph.output) > 16:
+        raise UnsupportedError(f"the model has {len(graph.output)} outputs")
     if len(graph.node) > MAX_NODES:
         raise UnsupportedError(f"the graph has {len(graph.node)} nodes (more than {MAX_NODES})")
-    needed = {graph.output[0].name}
+    needed = {o.name for o in graph.output}
     live = []
     for i in reversed(range(len(graph.node))):
         node = graph.node[i]
@@ -105,7 +105,13 @@ def _bind_inputs(graph, nodes: list, low: Lowering) -> None:
     g = low.graph
     for init in graph.initializer:
         g.values[init.name] = tensor_array(init, "initializer")
-    inputs = [i for i in graph.input if i.name not in g.values]
+    used = {name for _, node in nodes for name in node.input} | {o.name for o in graph.output}
+    inputs = [i for i in graph.input if i.name not in g.values and i.name in used]   # unused inputs: dead
+    states = onnx_state.state_input_names(graph, nodes, inputs)
+    for vi in inputs:
+        if vi.name in states:
+            g.values[vi.name] = low.state_inputs[vi.name] = onnx_state.bind_state_input(vi)
+    inputs = [i for i in inputs if i.name not in states]
     if len(inputs) != 1:
         _refuse_inputs(inputs, nodes)
     vi = inputs[0]
@@ -120,10 +126,16 @@ def _bind_inputs(graph, nodes: list, low: Lowering) -> None:
             raise UnsupportedError(f"token-id input must be 2-D (batch, time), got rank {len(dims)}")
         g.values[vi.name] = Seq((Axis("?0"), Axis("?1")), dtype="ids")
     elif elem in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE):
-        if len(dims) != 3 or dims[2] is None or dims[2] > MAX_WIDTH:
-            raise UnsupportedError("the input must be 3-D (batch/time, time/batch, features) with a "
-                                   f"fixed feature size; it has shape {dims[:8]}")
-        g.values[vi.name] = Seq((Axis("?0"), Axis("?1"), Axis("F", int(dims[2]))))
+        if len(dims) not in (2, 3) or dims[-1] is None or dims[-1] > MAX_WIDTH:
+            raise UnsupportedError("the input must be 3-D (batch/time, time/batch, features), or 2-D (time, "
+                                   f"features), with a fixed feature size; it has shape {dims[:8]}")
+        if len(dims) == 2:   # one sequence without a batch axis: rnnc runs each row as one
+            low.batchless = True
+            g.resolve["?0"] = "T"
+            g.values[vi.name] = Seq((Axis("?0"), Axis("F", int(dims[1]))))
+            dims = [dims[0], None, dims[1]]
+        else:
+            g.values[vi.name] = Seq((Axis("?0"), Axis("?1"), Axis("F", int(dims[2]))))
         low.input_size = int(dims[2])
     else:
         raise UnsupportedError(f"input element type {elem} is not supported (float32, or int32/int64 ids)")
@@ -140,7 +152,8 @@ def _refuse_inputs(inputs, nodes) -> None:
         for idx, role in roles.items():
             if idx < len(node.input) and node.input[idx] in names:
                 hint = ("rnnc needs constant sequence_lens; pass per-row lengths at run time instead"
-                        if idx == 4 else "the generated C keeps the state itself (reset to a constant)")
+                        if idx == 4 else "it is also used for something else than the initial state, which "
+                        "rnnc keeps in the caller's state struct")
                 raise UnsupportedError(f"{role} is a graph input ('{_safe_name(node.input[idx])}'); {hint}",
                                        where=describe(node, k))
     listed = ", ".join(_safe_name(i.name) for i in inputs[:8]) or "none"
@@ -176,11 +189,15 @@ def _run_node(node, low: Lowering) -> None:
     if op == "Constant":
         g.values[node.output[0]] = _constant(node)
         return
+    if op not in RNN_OPS and any(isinstance(v, onnx_state.StateIn) for v in inputs):
+        g.values[node.output[0]] = onnx_state.apply(node, inputs)
+        return
     if op == "Shape" and inputs and isinstance(inputs[0], Seq):
         shape = seq_shape(inputs[0], g.resolve)
         g.values[node.output[0]] = shape[attr(node, "start", 0):attr(node, "end", len(shape))]
         return
     if not any(isinstance(v, Seq) for v in inputs):
+        inputs = [concrete(v) for v in inputs]
         if is_foldable(inputs):
             outs = fold_constant(node, inputs, low.opset)
         elif any_symbolic(inputs):
@@ -199,9 +216,22 @@ def _run_node(node, low: Lowering) -> None:
             g.values[name] = v
 
 
+def _main_output(graph, g):
+    """The model's output: the graph output that is not only recurrent state (hn, cn); the
+    first one when every output is state (a model that outputs h_n)."""
+    outs = list(graph.output)
+    main = [o for o in outs if not onnx_state.is_state_value(g.values.get(o.name))] or outs[:1]
+    if len(main) > 1:
+        names = ", ".join(_safe_name(o.name) for o in main[:8])
+        raise UnsupportedError(f"the model has several outputs that are not recurrent state ({names}); rnnc "
+                               "compiles one output sequence (plus the state of its recurrent layers)")
+    return main[0], [o for o in outs if o is not main[0]]
+
+
 def _finish(graph, low: Lowering, path: str, data: bytes) -> ir.Model:
     g = low.graph
-    out = g.values.get(graph.output[0].name)
+    main, extra = _main_output(graph, g)
+    out = g.values.get(main.name)
     if not isinstance(out, Seq):
         raise UnsupportedError("the model output does not depend on the input sequence")
     if out.dtype == "ids":
@@ -215,7 +245,7 @@ def _finish(graph, low: Lowering, path: str, data: bytes) -> ir.Model:
     rest = [l for l in labels if l not in ("T", "B", "F", "D")]
     if rest or labels[-1] != "F" or ("T" not in labels and not out.last_step):
         raise UnsupportedError(f"the output's axes {labels} are not (batch or time, ..., features)")
-    in_axes = "".join(g.resolve.get(f"?{i}", "?")[0] for i in range(2))
+    in_axes = "T" if low.batchless else "".join(g.resolve.get(f"?{i}", "?")[0] for i in range(2))
     stem = c_identifier(Path(path).stem or "model", 24)
     model = ir.Model(
         name=stem, source=str(path), sha256=hashlib.sha256(data).hexdigest(),
@@ -228,4 +258,5 @@ def _finish(graph, low: Lowering, path: str, data: bytes) -> ir.Model:
     model.time_steps = int(static) if static else None
     if not model.layers:
         raise UnsupportedError("the model has no layers rnnc can compile")
+    model.state_io = onnx_state.state_tensors(graph, g.values, low.state_inputs, low.state_used, extra)
     return model

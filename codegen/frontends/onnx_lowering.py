@@ -39,6 +39,9 @@ class Lowering:
     sequence_lens: np.ndarray | None = None
     input_static: list = field(default_factory=list)
     origins: int = 0
+    batchless: bool = False      # the input is (time, features): one sequence, no batch axis
+    state_inputs: dict = field(default_factory=dict)   # name -> StateIn of the whole input
+    state_used: list = field(default_factory=list)     # (StateIn, layer, role) per RNN taking one
 
     def new_name(self, kind: str) -> str:
         return f"{kind}{len(self.layers)}"
@@ -85,4 +88,4 @@ def seq_input(inputs, i=0) -> Seq:
 def after_layer(seq: Seq, low: Lowering, **kw) -> Seq:
     """The sequence a newly appended layer outputs (selection state cleared)."""
     kw.setdefault("pending", None)
-    return dataclasses.replace(seq, version=len(low.layers), pieces=None, dir_part=None, **kw)
+    return dataclasses.replace(seq, version=len(low.layers), pieces=None, dir_part=None, rnn_state=None, **kw)

@@ -64,8 +64,11 @@ def _unsqueeze(low, node, inputs):
     rank = len(x.axes)
     axes = _axes_arg(node, inputs, rank + len(attr(node, "axes") or inputs[1].reshape(-1)))
     out = list(x.axes)
+    labels = x.labels(low.graph.resolve)
     for a in sorted(axes):
-        out.insert(a, Axis("1", 1))
+        # a (time, features) input gets its batch axis here: one sequence per row
+        batch = low.batchless and "B" not in labels and "?1" not in [b.label for b in out] and len(out) == 2
+        out.insert(a, Axis("?1") if batch else Axis("1", 1))
     return [dataclasses.replace(x, axes=tuple(out))]
 
 
@@ -94,6 +97,7 @@ def _reshape(low, node, inputs):
             else:
                 target.append(int(d))
     keep = [a for a in x.axes if a.size is None]  # time / batch axes
+    target = _static_time_batch(low, x, labels, target)
     target = _infer_dynamic(x, target)
     kept_out = [t for t in target if isinstance(t, Axis) and t.size is None]
     if [a.label for a in keep] != [a.label for a in kept_out]:
@@ -124,6 +128,37 @@ def _reshape(low, node, inputs):
     return [dataclasses.replace(x, axes=out)]
 
 
+def _static_time_batch(low, x: Seq, labels, target: list) -> list:
+    """A model exported with a fixed batch and time writes them as numbers in the Reshape
+    target ([20, 1, 128] for (T, B, D, H) -> (T, B, D*H)): a number in the place of the time or
+    batch axis that equals its fixed size is that axis. The exporter also writes the time it
+    traced with where the input declares a dynamic time; such a number, with the features
+    after it accounting for every feature value, is taken as the time axis too."""
+    out = list(target)
+    feat_in = int(np.prod([a.size for a in x.axes if a.size is not None]))
+    for i, (a, lab) in enumerate(zip(x.axes, labels)):
+        if a.size is not None or i >= len(out) or not isinstance(out[i], int) or out[i] <= 0:
+            continue
+        static = _static_size(low, lab)
+        after = out[i + 2:]    # what follows (time, batch): the merged features
+        traced = static is None and lab == "T" and after and all(isinstance(t, int) for t in after) \
+            and int(np.prod(after)) == feat_in
+        if out[i] == static or traced:
+            out[i] = a
+    return out
+
+
+def _static_size(low, label: str) -> int | None:
+    """The fixed size of the input's time or batch axis, if the model declares one."""
+    if label == "B" and low.batchless:
+        return 1
+    res = low.graph.resolve
+    for i, d in enumerate(low.input_static[:2]):
+        if d and (res.get(f"?{i}") == label or f"?{i}" == label):
+            return int(d)
+    return None
+
+
 def _infer_dynamic(x: Seq, target: list) -> list:
     """Keras/tf2onnx write (B, 2H) as [-1, 2H]: the -1 is the one dynamic axis not placed
     otherwise, when the fixed sizes already account for every feature value."""
@@ -145,13 +180,15 @@ def _rnn(low, node, inputs):
     layer, info = lower_rnn(node, inputs, low.graph, low.new_name(node.op_type.lower()))
     _set_sequence_lens(low, info["seq_lens"])
     low.append(x, layer)
+    low.state_used += [(st, layer, role) for st, role in info["state_in"]]
     origin, version = low.new_origin(), len(low.layers)
     # Y_h is the output at the last valid step; a backward direction's final state is step 0's
     reverse_width = 0 if layer.direction == "forward" else layer.hidden_size
     y = Seq(info["y_axes"], version=version, origin=origin)
     y_h = Seq(info["yh_axes"], version=version, origin=origin, last_step=True,
-              pending=("last", layer.output_size, reverse_width))
-    y_c = Seq(info["yh_axes"], version=version, origin=origin, last_step=True, pending=("cell",))
+              pending=("last", layer.output_size, reverse_width), rnn_state=(layer, "h"))
+    y_c = Seq(info["yh_axes"], version=version, origin=origin, last_step=True, pending=("cell",),
+              rnn_state=(layer, "c"))
     return [y, y_h, y_c]
 
 
@@ -170,11 +207,7 @@ def _set_sequence_lens(low, seq_lens) -> None:
 
 
 def _static_time(low) -> int | None:
-    res = low.graph.resolve
-    for i, d in enumerate(low.input_static[:2]):
-        if res.get(f"?{i}") == "T" and d:
-            return int(d)
-    return None
+    return _static_size(low, "T")
 
 
 @op("MatMul")

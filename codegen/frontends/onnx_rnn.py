@@ -6,6 +6,7 @@ import numpy as np
 from .. import ir
 from ..errors import RnncError, UnsupportedError
 from .onnx_fold import attr
+from .onnx_state import initial_state
 from .onnx_values import Axis, Graph, Seq, SymZeros, is_const
 
 #: ONNX packs gates in this order inside W, R and B.
@@ -53,8 +54,14 @@ def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLaye
     if B is not None and B.shape != (ndir, 2 * G * H):
         raise RnncError(f"B has shape {B.shape}, expected {(ndir, 2 * G * H)}")
     seq_lens = _optional_const(inputs, 4, "sequence_lens")
-    init_h = _initial(inputs, 5, "initial_h", ndir, H, layout)
-    init_c = _initial(inputs, 6, "initial_c", ndir, H, layout) if op == "LSTM" else None
+    state_in = []
+    for idx, role in ((5, "h"), (6, "c")) if op == "LSTM" else ((5, "h"),):
+        st = initial_state(inputs[idx] if idx < len(inputs) else None, role, ndir, direction)
+        if st is not None:
+            state_in.append((st, role))
+    taken = {idx for idx, role in ((5, "h"), (6, "c")) if any(r == role for _, r in state_in)}
+    init_h = None if 5 in taken else _initial(inputs, 5, "initial_h", ndir, H, layout)
+    init_c = (None if 6 in taken else _initial(inputs, 6, "initial_c", ndir, H, layout)) if op == "LSTM" else None
     P = _optional_const(inputs, 7, "P") if op == "LSTM" else None
     if P is not None and P.shape != (ndir, 3 * H):
         raise RnncError(f"P has shape {P.shape}, expected {(ndir, 3 * H)}")
@@ -85,7 +92,7 @@ def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLaye
     d_axis, h_axis = Axis("D", ndir), Axis("F", H)
     y_axes = (t_axis, d_axis, b_axis, h_axis) if layout == 0 else (b_axis, t_axis, d_axis, h_axis)
     yh_axes = (d_axis, b_axis, h_axis) if layout == 0 else (b_axis, d_axis, h_axis)
-    return layer, {"seq_lens": seq_lens, "y_axes": y_axes, "yh_axes": yh_axes}
+    return layer, {"seq_lens": seq_lens, "y_axes": y_axes, "yh_axes": yh_axes, "state_in": state_in}
 
 
 def _flag(node, name: str) -> bool:

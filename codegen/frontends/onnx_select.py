@@ -14,6 +14,12 @@ from .onnx_values import Axis, Seq, is_const
 
 BIG = 1 << 30   # Slice ends at or beyond this mean "to the end"
 
+#: a graph that takes single time steps one by one is a recurrent layer unrolled over time
+UNROLLED = ("the graph takes time step {step} on its own: a recurrent layer was unrolled over time "
+            "(torch.onnx.export with dynamo=True, the default, writes nn.RNN step by step); export it "
+            "with dynamo=False, which keeps the ONNX RNN operator, or use nn.GRU / nn.LSTM, which the "
+            "default exporter keeps whole")
+
 
 @op("Gather")
 def _gather(low: Lowering, node, inputs):
@@ -56,6 +62,8 @@ def _slice(low: Lowering, node, inputs):
         if hi - lo == 1:
             return [_select(low, x, axis, lo, keep_axis=True)]
         raise UnsupportedError(f"Slice [{starts[0]}:{ends[0]}] of axis {label}")
+    if starts[0] >= 0 and ends[0] - starts[0] == 1:
+        raise UnsupportedError(UNROLLED.format(step=starts[0]))
     if starts[0] != -1 or ends[0] < BIG:
         raise UnsupportedError("Slice of the time axis is supported only to take the last step ([-1:])")
     return [_select(low, x, axis, -1, keep_axis=True)]
@@ -95,9 +103,13 @@ def _select(low: Lowering, x: Seq, axis: int, index: int, keep_axis: bool) -> Se
     labels = x.labels(low.graph.resolve)
     if labels[axis] == "D":
         return _select_direction(x, axis, index, keep_axis)
+    if labels[axis] == "B" and low.batchless and index in (0, -1):   # the one sequence of a (T, F) input
+        return dataclasses.replace(x, axes=x.axes if keep_axis else x.axes[:axis] + x.axes[axis + 1:])
     if labels[axis] not in ("T", "?0", "?1"):
         raise UnsupportedError(f"selecting index {index} on axis {labels[axis]} "
                                "(only the last time step or one RNN direction/layer)")
+    if index >= 0:
+        raise UnsupportedError(UNROLLED.format(step=index))
     if index != -1:
         raise UnsupportedError(f"selecting time step {index}; only the last step (-1) is supported")
     if labels[axis].startswith("?"):   # no RNN said which input axis is time: this one is

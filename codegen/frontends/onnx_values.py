@@ -35,6 +35,8 @@ class Seq:
     # Y_h is lowered lazily: ('last', size, reverse_width) becomes a LastStepLayer when a layer
     # or the graph output consumes it (dead or discarded Y_h costs nothing); ('cell',) is Y_c.
     pending: tuple | None = None
+    # an RNN's Y_h or Y_c as it came out of the node: (IR layer, 'h' | 'c'), for state outputs
+    rnn_state: tuple | None = None
 
     def labels(self, resolve: dict[str, str]) -> tuple[str, ...]:
         return tuple(resolve.get(a.label, a.label) for a in self.axes)

@@ -61,6 +61,13 @@ def _read_file(path: str) -> bytes:
         raise RnncError(f"cannot read the file ({e.strerror})", file=str(path)) from None
 
 
+#: what the converter makes of a Keras 3 LSTM
+KERAS3_WHILE = ("a WHILE loop: the TFLite converter writes LSTMs of Keras 3 as loops over time, not as the fused "
+                "UNIDIRECTIONAL_SEQUENCE_LSTM rnnc reads; convert the model with Keras 2 (pip install tf_keras, "
+                "set TF_USE_LEGACY_KERAS=1 before importing TensorFlow), which gives the fused op, or export it "
+                "to ONNX")
+
+
 class _Lowering:
     """Walks the operator chain from the model input, collecting IR layers."""
 
@@ -70,6 +77,7 @@ class _Lowering:
         self.stage = "int"            # 'float in' before QUANTIZE, 'float out' after DEQUANTIZE
         self.in_q: QuantParams | None = None
         self.out_q: QuantParams | None = None
+        self.state_io: list[ir.StateTensor] = []
 
     def run(self) -> ir.Model:
         f = self.f
@@ -101,6 +109,8 @@ class _Lowering:
     def _step(self, op: Operator) -> None:
         handler = {QUANTIZE: self._quantize, DEQUANTIZE: self._dequantize, RESHAPE: self._reshape,
                    LSTM: self._lstm, FULLY_CONNECTED: self._fc}.get(op.code)
+        if handler is None and op.name == "WHILE":
+            raise UnsupportedError(KERAS3_WHILE)
         if handler is None:
             raise UnsupportedError(f"not supported (rnnc reads {SUPPORTED})")
         if not op.inputs or op.inputs[0] != self.current or len(op.outputs) != 1:
@@ -140,7 +150,9 @@ class _Lowering:
             raise UnsupportedError("RESHAPE changes the quantization")
 
     def _lstm(self, op: Operator, x: Tensor, y: Tensor) -> list:
-        return [lower_lstm(self.f, op, x, y, self.T, f"lstm{len(self.layers)}")]
+        layer = lower_lstm(self.f, op, x, y, self.T, f"lstm{len(self.layers)}")
+        self.state_io += _state_tensors(self.f, op, layer, {t.name for t in self.state_io})
+        return [layer]
 
     def _fc(self, op: Operator, x: Tensor, y: Tensor) -> list:
         return lower_fully_connected(self.f, op, x, y, self.T, len(self.layers))
@@ -156,6 +168,7 @@ class _Lowering:
                      metadata={"format": "tflite",
                                "input_dtype": "float32" if in_type == FLOAT32 else self.in_q.dtype,
                                "output_dtype": "float32" if self.stage == "float out" else self.out_q.dtype})
+        m.state_io = self.state_io
         with np.errstate(all="ignore"):
             m.validate()
         return m
@@ -240,6 +253,22 @@ def lower_lstm(f: TFLiteFile, op: Operator, x: Tensor, y: Tensor, T: int, name: 
     return ir.RecurrentLayer(name, "lstm", n_in, H, "forward", [ir.DirectionParams(gates)],
                              activations=tuple(ir.ActivationSpec(a) for a in ("sigmoid", "tanh", "tanh")),
                              fixed_quant=fixed)
+
+
+def _state_tensors(f: TFLiteFile, op: Operator, layer: ir.RecurrentLayer, taken: set) -> list[ir.StateTensor]:
+    """The LSTM's output and cell state are variable tensors: TFLM keeps them between
+    invocations as the C keeps <prefix>_state_t. They are the model's state, in and out, by
+    their tensor names (made unique), as the model stores them: (batch, hidden) integers."""
+    out = []
+    for k, role in ((STATE_H, "h"), (STATE_C, "c")):
+        t = f.tensor(op.inputs[k])
+        name = t.name or f"{layer.name}.{role}"
+        if name in taken:
+            name = f"{name}.{layer.name}.{role}"
+        taken.add(name)
+        dtype = "int16" if role == "c" else layer.fixed_quant["output"].dtype
+        out += [ir.StateTensor(name, io, role, [layer.name], layer.hidden_size, "BH", dtype) for io in ("in", "out")]
+    return out
 
 
 def _lstm_operands(op: Operator) -> list[int]:

@@ -16,9 +16,9 @@ from .. import ir
 from ..errors import UnsupportedError
 from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
-from ..registry import quantizer, validator
+from ..registry import quantizer, state_codec, validator
 from . import _int_checks
-from .common import activation_qparams, bias_to_int, check_fc_limits
+from .common import activation_qparams, bias_to_int, check_fc_limits, dequantize_array, quantize_array
 
 Q312, Q015 = 2.0 ** -12, 2.0 ** -15
 
@@ -102,3 +102,10 @@ def validate_gru_int(q, c) -> None:
 def validate_rnn_int(q, c) -> None:
     _int_checks.recurrent(q, c, 1, ("out",))
     c.choice(q.attrs, "activation", ["tanh", "relu"])
+
+
+@state_codec("gru", family="tflite-int")
+@state_codec("rnn", family="tflite-int")
+def state_codec_gru_rnn_int(q, role, values, stored):
+    """h in the layer's output quantization."""
+    return quantize_array(values, q.out_q) if stored else dequantize_array(values, q.out_q)

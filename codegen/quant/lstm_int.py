@@ -21,9 +21,9 @@ from .. import ir
 from ..errors import UnsupportedError
 from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
-from ..registry import quantizer, validator
+from ..registry import quantizer, state_codec, validator
 from . import _int_checks
-from .common import activation_qparams, check_fc_limits, power_of_two_scale
+from .common import activation_qparams, check_fc_limits, dequantize_array, power_of_two_scale, quantize_array
 
 GATES = ("i", "f", "c", "o")
 GATE_SCALE = 2.0 ** -12     # gate pre-activations, Q3.12
@@ -153,3 +153,15 @@ def validate_lstm_int(q, c) -> None:
         c.int(p, "cell_shift", -64, 64)
         if p["ig_shift"] > 1 or p["h_shift"] > 1:
             c.fail("gate product shifts above 1 overflow TFLM's int32 requantization")
+
+
+@state_codec("lstm", family="tflite-int")
+def state_codec_lstm_int(q, role, values, stored):
+    """h in the layer's output quantization; c in int16 at the cell scale (a power of two)."""
+    if role == "h":
+        return quantize_array(values, q.out_q) if stored else dequantize_array(values, q.out_q)
+    scale = float(q.attrs["cell_scale"])
+    if stored:
+        v = np.asarray(values, np.float64) / scale
+        return np.clip(np.sign(v) * np.floor(np.abs(v) + 0.5), -32768, 32767).astype(np.int16)
+    return (np.asarray(values, np.float64) * scale).astype(np.float32)

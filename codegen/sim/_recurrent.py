@@ -18,17 +18,18 @@ def directions(direction: str) -> list[bool]:
 
 
 def run_directions(x: np.ndarray, lengths: np.ndarray, direction: str, hidden: int, dtype,
-                   init: Callable[[int, int], tuple], step: Callable) -> np.ndarray:
+                   init: Callable[[int, int], tuple], step: Callable) -> tuple[np.ndarray, list]:
     """Run every direction over the batch.
 
     init(d, B) -> state: a tuple whose first element is h (B, hidden);
     step(d, x_t, state, valid) -> new state (same structure); x_t is (B, in) at each row's
     own time index; valid (B,) marks rows still inside their length.
-    Returns y (B, T, hidden * directions) in dtype."""
+    Returns y (B, T, hidden * directions) in dtype, and each direction's final state."""
     B, T, _ = x.shape
     revs = directions(direction)
     y = np.zeros((B, T, hidden * len(revs)), dtype)
     rows = np.arange(B)
+    finals = []
     for d, reverse in enumerate(revs):
         state = init(d, B)
         for k in range(T):
@@ -37,4 +38,21 @@ def run_directions(x: np.ndarray, lengths: np.ndarray, direction: str, hidden: i
             new = step(d, x[rows, t], state, valid)
             state = tuple(np.where(valid[:, None], n, o) for n, o in zip(new, state))
             y[rows[valid], t[valid], d * hidden:(d + 1) * hidden] = state[0][valid]
-    return y
+        finals.append(state)
+    return y, finals
+
+
+def start_state(state: dict | None, roles: tuple[str, ...], zeros: tuple, d: int) -> tuple:
+    """The initial state of direction d: a streaming state given for the layer (forward
+    layers only, direction 0; a role missing from `state` starts at its reset) or the reset."""
+    if state is None or d != 0:
+        return zeros
+    return tuple(np.asarray(state[r], np.asarray(z).dtype).reshape(np.shape(z)).copy() if r in state else z
+                 for r, z in zip(roles, zeros))
+
+
+def keep_final(state: dict | None, roles: tuple[str, ...], finals: list) -> None:
+    """Hand the final state of a forward layer back to the caller's dict."""
+    if state is not None:
+        for r, v in zip(roles, finals[0]):
+            state[r] = v

@@ -6,7 +6,7 @@ import numpy as np
 from ..fixedpoint import multiply_by_quantized_multiplier as mbqm
 from ..fixedpoint import requantize_fc, sat16, saturate, sigmoid_s16, tanh_s16
 from ..registry import simulator
-from ._recurrent import run_directions
+from ._recurrent import keep_final, run_directions, start_state
 
 
 def _fc(v, w, b, m, s, act):
@@ -45,7 +45,7 @@ def rnn_step(x, h, a, p, zp, fn, act):
 
 @simulator("gru", family="tflite-int")
 @simulator("rnn", family="tflite-int")
-def simulate_gru_rnn_int(q, x, lengths, stats):
+def simulate_gru_rnn_int(q, x, lengths, stats, state=None):
     H, act, zp = q.attrs["hidden_size"], q.attrs["act"], q.attrs["zp_h"]
     arrays = [{k: q.arrays[f"{k}{d}"].astype(np.int64) for k in ("w", "r", "bx", "bh")}
               for d in range(len(q.attrs["dirs"]))]
@@ -55,5 +55,7 @@ def simulate_gru_rnn_int(q, x, lengths, stats):
         if q.kind == "gru":
             return (gru_step(xt.astype(np.int64), h, a, p, zp, q.attrs["linear_before_reset"], act),)
         return (rnn_step(xt.astype(np.int64), h, a, p, zp, q.attrs["activation"], act),)
-    return run_directions(x, lengths, q.attrs["direction"], H, np.int64,
-                          lambda d, B: (np.full((B, H), zp, np.int64),), step)
+    y, finals = run_directions(x, lengths, q.attrs["direction"], H, np.int64,
+                               lambda d, B: start_state(state, ("h",), (np.full((B, H), zp, np.int64),), d), step)
+    keep_final(state, ("h",), finals)
+    return y

@@ -20,7 +20,7 @@ import numpy as np
 from ..fixedpoint import (multiply_by_quantized_multiplier as mbqm, requantize_fc, sat16, saturate,
                           sigmoid_s16, tanh_s16)
 from ..registry import simulator
-from ._recurrent import run_directions
+from ._recurrent import keep_final, run_directions, start_state
 
 FLAVOURS = ("tflm", "cmsis-nn")
 
@@ -59,7 +59,7 @@ def lstm_step(x, h, c, arrays, p, act, flavour="tflm"):
 
 
 @simulator("lstm", family="tflite-int")
-def simulate_lstm_int(q, x, lengths, stats):
+def simulate_lstm_int(q, x, lengths, stats, state=None):
     H, act, zp = q.attrs["hidden_size"], q.attrs["act"], q.attrs["zp_h"]
     flavour = q.attrs.get("flavour", "tflm")
     if flavour not in FLAVOURS:
@@ -70,5 +70,7 @@ def simulate_lstm_int(q, x, lengths, stats):
 
     def step(d, xt, state, valid):
         return lstm_step(xt.astype(np.int64), state[0], state[1], arrays[d], params[d], act, flavour)
-    return run_directions(x, lengths, q.attrs["direction"], H, np.int64,
-                          lambda d, B: (np.full((B, H), zp, np.int64), np.zeros((B, H), np.int64)), step)
+    y, finals = run_directions(x, lengths, q.attrs["direction"], H, np.int64, lambda d, B: start_state(
+        state, ("h", "c"), (np.full((B, H), zp, np.int64), np.zeros((B, H), np.int64)), d), step)
+    keep_final(state, ("h", "c"), finals)
+    return y

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import ir
 from ..registry import simulator
-from ._recurrent import run_directions
+from ._recurrent import keep_final, run_directions, start_state
 
 
 def _act(spec: ir.ActivationSpec):
@@ -103,16 +103,21 @@ STEPS = {"lstm": _lstm_step, "gru": _gru_step, "rnn": _rnn_step}
 @simulator("lstm", family="float")
 @simulator("gru", family="float")
 @simulator("rnn", family="float")
-def simulate_rnn_float(q, x, lengths, stats):
+def simulate_rnn_float(q, x, lengths, stats, state=None):
     layer: ir.RecurrentLayer = q.ir
     H = layer.hidden_size
     step_fn = STEPS[layer.kind]
 
+    roles = ("h", "c") if layer.kind == "lstm" else ("h",)
+
     def init(d, B):
         dp = layer.dirs[d]
-        return tuple(np.broadcast_to(v if v is not None else np.zeros(H, np.float32), (B, H)).astype(np.float32)
-                     for v in (dp.initial_h, dp.initial_c))
+        reset = tuple(np.broadcast_to(v if v is not None else np.zeros(H, np.float32), (B, H)).astype(np.float32)
+                      for v in (dp.initial_h, dp.initial_c))
+        return start_state(state, roles, reset[:len(roles)], d) + reset[len(roles):]
 
     def step(d, xt, state, valid):
         return step_fn(layer, layer.dirs[d], layer.activations_for(d), xt, state[0], state[1], stats, valid)
-    return run_directions(np.asarray(x, np.float32), lengths, layer.direction, H, np.float32, init, step)
+    y, finals = run_directions(np.asarray(x, np.float32), lengths, layer.direction, H, np.float32, init, step)
+    keep_final(state, roles, finals)
+    return y

@@ -12,11 +12,16 @@ MAGIC = 0x494E4E52  # 'RNNI' little-endian
 MODE_RUN, MODE_STEP, MODE_CHUNKS = 0, 1, 2
 
 
-def write_input(path: Path, x: np.ndarray, lengths: np.ndarray, mode: int = MODE_RUN, chunk: int = 0) -> None:
+#: header flags: rows start from state_in.bin / final states go to state_out.bin
+STATE_IN, STATE_OUT = 1, 2
+
+
+def write_input(path: Path, x: np.ndarray, lengths: np.ndarray, mode: int = MODE_RUN, chunk: int = 0,
+                flags: int = 0) -> None:
     """mode MODE_RUN: <prefix>_run per row; MODE_STEP: <prefix>_step per time step;
-    MODE_CHUNKS: <prefix>_run over chunks of `chunk` steps."""
+    MODE_CHUNKS: <prefix>_run over chunks of `chunk` steps. flags: STATE_IN | STATE_OUT."""
     b, t, f = x.shape
-    hdr = np.array([MAGIC, b, t, f, x.dtype.itemsize, mode, chunk], np.int32)
+    hdr = np.array([MAGIC, b, t, f, x.dtype.itemsize, mode, chunk, flags], np.int32)
     with open(path, "wb") as fh:
         fh.write(hdr.tobytes())
         fh.write(np.asarray(lengths, np.int32).tobytes())

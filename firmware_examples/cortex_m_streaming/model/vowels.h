@@ -19,6 +19,11 @@
  *
  * Scratch buffers are static inside vowels.c: calls for different states may be
  * interleaved, but not run concurrently from several threads.
+ *
+ * Streaming state: the model's recurrent state tensors are fields of vowels_state_t. Keep the
+ * struct between calls to continue a stream; vowels_reset() starts a new one from zero.
+ *   l0_h holds q with real = 0.00784060675 * (q - 0)
+ *   l0_c holds q with real = 0.0009765625 * q
  */
 #ifndef VOWELS_H
 #define VOWELS_H
