@@ -28,6 +28,14 @@ def test_every_kind_has_all_four_implementations(scheme):
             assert callable(lookup(table, kind, scheme, what)), (kind, scheme, what)
 
 
+@pytest.mark.parametrize("scheme", scheme_names())
+def test_recurrent_kinds_convert_their_state(scheme):
+    """Streaming state (--state-in/--state-out) needs every recurrent kind's state codec."""
+    from codegen.registry import STATE_CODECS
+    for kind in ("lstm", "gru", "rnn"):
+        assert callable(lookup(STATE_CODECS, kind, scheme, "state codec")), (kind, scheme)
+
+
 def test_schemes_describe_themselves():
     for s in SCHEMES.values():
         assert s.family and s.kernel_suffix and s.description
