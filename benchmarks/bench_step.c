@@ -3,7 +3,8 @@
  *
  * Build: cc -O2 -DPREFIX=name -DMODEL_HEADER='"name.h"' -DINPUT_SIZE=n -DOUTPUT_SIZE=m \
  *        -I OUT bench_step.c OUT/name.c OUT/kernels/<each>.c -lm
- * Prints: nanoseconds per step (median of REPEATS runs of STEPS steps each).
+ * Prints: nanoseconds per step (median of REPEATS runs of STEPS steps each), then the kernel
+ * path that ran (<prefix>_kernel_path()).
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
@@ -66,6 +67,6 @@ int main(void)
         sink += (double)y[0];
     }
     qsort(runs, REPEATS, sizeof runs[0], cmp);
-    printf("%.1f\n", runs[REPEATS / 2]);
+    printf("%.1f\n%s\n", runs[REPEATS / 2], CAT(PREFIX, _kernel_path)());
     return sink == 12345.678 ? 1 : 0;
 }

@@ -1,19 +1,25 @@
-"""Per-step LSTM latency on the host, batch 1, one thread, side by side in one run.
+"""Per-step LSTM and GRU latency on the host, batch 1, one thread, side by side in one run.
 
-For H = 64, 256, 512 (32 inputs, T = 32) the same network runs as:
-  rnnc float C   generated from a float ONNX LSTM carrying the model's (dequantized) weights
-  rnnc int8 C    generated from the converter-made int8 .tflite (TFLM arithmetic, bit-exact)
-  onnxruntime    its LSTM op on the float ONNX model (intra-op threads = 1)
-  LiteRT int8    ai-edge-litert on the .tflite (num_threads = 1)
-  TFLM           the tflite-micro Python interpreter on the .tflite
-Times are medians of repeated whole-sequence runs divided by T (our C: repeated step calls),
-printed with ratios against rnnc int8 C. Also prints weight bytes (int8 vs float32).
+For H = 64, 256, 512 (32 inputs, T = 32):
+  LSTM  the converter-made int8 benchmarks/models/lstm_h{H}.tflite (TFLM arithmetic, bit-exact),
+        and a float ONNX LSTM carrying its dequantized weights
+  GRU   a float ONNX GRU (random weights, linear_before_reset=1), and rnnc's int8 of it
+Columns:
+  rnnc int8 C / float C   the generated C, built once with --cflags; on x86-64 it carries every
+                          kernel path and RNNC_X86_PATH selects each one this CPU runs, so every
+                          path is timed from the same build (the row names the path that ran)
+  onnxruntime float       its LSTM / GRU op on the float ONNX model (intra-op threads = 1)
+  LiteRT int8, TFLM       ai-edge-litert and the tflite-micro interpreter on the .tflite (LSTM)
+Times are medians of repeated runs (our C: repeated step calls) divided by T; in brackets the
+speed-up over onnxruntime float (its time / ours). The CPU and its SIMD flags are printed first.
 
-usage: python benchmarks/run_all.py [--cflags "-O2"] [--repeats 15]
+usage: python benchmarks/run_all.py [--cflags "-O2"] [--repeats 15] [--sizes 64 256 512]
 """
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -25,14 +31,43 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from codegen import ir  # noqa: E402
-from codegen.api import compile_ir, compile_model  # noqa: E402
+from codegen.api import compile_model  # noqa: E402
 from codegen.frontends import load_model  # noqa: E402
 from codegen.toolchain.build import model_source_paths  # noqa: E402
 from codegen.toolchain.host import find_cc  # noqa: E402
 
+from cortex_m import gru_onnx  # noqa: E402
+
 SIZES = (64, 256, 512)
+#: x86 kernel paths -> the /proc/cpuinfo flags they need (kernels/rnnc_dispatch_x86.h)
+X86_PATHS = {"avx512-vnni": {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"},
+             "avx-vnni": {"avx2", "fma", "avx_vnni"}, "avx2": {"avx2", "fma"}, "portable": set()}
+SHOWN_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx_vnni", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+               "asimd", "asimddp")
+
+
+def cpu_info() -> tuple[str, set[str]]:
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and name in ("", platform.machine()):
+                name = value.strip()
+            if key.strip() in ("flags", "Features") and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    return name, flags
+
+
+def host_paths(flags: set[str]) -> list[str]:
+    """The kernel paths this CPU runs, best first ('native' off x86: the build decides)."""
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return ["native"]
+    return [p for p, need in X86_PATHS.items() if need <= flags]
 
 
 def onnx_from_ir(layer: ir.RecurrentLayer, T: int, path: Path) -> None:
@@ -52,14 +87,23 @@ def onnx_from_ir(layer: ir.RecurrentLayer, T: int, path: Path) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
 
 
-def time_c(out: Path, prefix: str, qm, cflags: list[str]) -> float:
+def build_c(out: Path, prefix: str, qm, cflags: list[str]) -> Path:
     exe = out / "bench"
     srcs = [str(p) for p in model_source_paths(out)]
     cmd = [find_cc(), *cflags, "-std=c99", f"-DPREFIX={prefix}", f'-DMODEL_HEADER="{prefix}.h"',
            f"-DINPUT_SIZE={qm.input_size}", f"-DOUTPUT_SIZE={qm.output_size}", "-I", str(out),
            str(ROOT / "benchmarks" / "bench_step.c"), *srcs, "-o", str(exe), "-lm"]
     subprocess.run(cmd, check=True)
-    return float(subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout) / 1e3
+    return exe
+
+
+def time_c(exe: Path, path: str) -> tuple[float, str]:
+    """(microseconds per step, the kernel path that ran) of one path of a built benchmark."""
+    env = dict(os.environ)
+    if path != "native":
+        env["RNNC_X86_PATH"] = path
+    lines = subprocess.run([str(exe)], check=True, capture_output=True, text=True, env=env).stdout.splitlines()
+    return float(lines[0]) / 1e3, lines[1].strip()
 
 
 def median_time(fn, repeats: int) -> float:
@@ -108,57 +152,66 @@ def time_tflm(path: Path, x: np.ndarray, repeats: int) -> float | None:
     return median_time(run, max(3, repeats // 3)) / x.shape[1] * 1e6
 
 
+def measure(kind: str, H: int, work: Path, cflags: list[str], paths: list[str], repeats: int) -> dict:
+    T, F = 32, 32
+    rng = np.random.default_rng(0)
+    xf = rng.standard_normal((T, 1, F)).astype(np.float32)
+    onnx_path = work / f"{kind}_h{H}.onnx"
+    row = {"model": kind.upper(), "H": H, "litert": None, "tflm": None}
+    if kind == "lstm":
+        tfl = ROOT / "benchmarks" / "models" / f"lstm_h{H}.tflite"
+        m = load_model(str(tfl))
+        onnx_from_ir(m.layers[0], T, onnx_path)
+        qi = compile_model(str(tfl), str(work / f"i{kind}{H}"), scheme="int8", prefix="bench")
+        xi = rng.integers(-60, 60, (1, T, F)).astype(np.int8)
+        row["litert"], row["tflm"] = time_litert(tfl, xi, repeats), time_tflm(tfl, xi, repeats)
+    else:
+        gru_onnx(H, F, onnx_path)
+        calib = np.random.default_rng(1).standard_normal((8, T, F)).astype(np.float32)
+        qi = compile_model(str(onnx_path), str(work / f"i{kind}{H}"), scheme="int8", calib=calib, prefix="bench")
+    qf = compile_model(str(onnx_path), str(work / f"f{kind}{H}"), scheme="float", prefix="bench")
+    row["ort"] = time_ort(onnx_path, xf, repeats)
+    exe_i = build_c(work / f"i{kind}{H}", "bench", qi, cflags)
+    exe_f = build_c(work / f"f{kind}{H}", "bench", qf, cflags)
+    row["paths"] = [(p, time_c(exe_i, p), time_c(exe_f, p)) for p in paths]
+    return row
+
+
+def print_table(rows, cflags: str, cpu: str, flags: set[str]) -> None:
+    print(f"CPU: {cpu}")
+    print(f"SIMD flags: {' '.join(f for f in SHOWN_FLAGS if f in flags) or '(none of interest)'}")
+    print(f"Per-step latency, batch 1, one thread, 32 inputs, T = 32; generated C built with {cflags}")
+    print("microseconds per step; in brackets: speed-up over onnxruntime float (its time / ours)\n")
+    head = (f"{'model':>5} {'H':>4}  {'kernel path that ran':<26} {'rnnc int8 C':>18} {'rnnc float C':>18} "
+            f"{'onnxruntime':>12} {'LiteRT int8':>12} {'TFLM':>9}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        for k, (path, (ti, ran_i), (tf, ran_f)) in enumerate(r["paths"]):
+            ran = ran_i if ran_i == ran_f else f"{ran_i} / {ran_f}"
+            extra = (f"{r['ort']:>12.2f} {_cell(r['litert']):>12} {_cell(r['tflm']):>9}" if k == 0 else "")
+            print(f"{r['model']:>5} {r['H']:>4}  {ran:<26} {ti:>9.2f} ({r['ort'] / ti:5.2f}x) "
+                  f"{tf:>9.2f} ({r['ort'] / tf:5.2f}x) {extra}")
+
+
+def _cell(v) -> str:
+    return "n/a" if v is None else f"{v:.2f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cflags", default="-O2", help="flags for the generated C (default: the Makefile's -O2)")
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     a = ap.parse_args()
-    cflags = a.cflags.split()
+    cpu, flags = cpu_info()
+    paths = host_paths(flags)
     rows = []
     with tempfile.TemporaryDirectory(prefix="rnnc-bench-") as tmp:
-        tmp = Path(tmp)
-        for H in SIZES:
-            tfl = ROOT / "benchmarks" / "models" / f"lstm_h{H}.tflite"
-            m = load_model(str(tfl))
-            T, F = m.time_steps, m.input_size
-            onnx_path = tmp / f"lstm_h{H}.onnx"
-            onnx_from_ir(m.layers[0], T, onnx_path)
-            qf = compile_model(str(onnx_path), str(tmp / f"f{H}"), scheme="float", prefix="bench")
-            qi = compile_model(str(tfl), str(tmp / f"i{H}"), scheme="int8", prefix="bench")
-            rng = np.random.default_rng(0)
-            xf = rng.standard_normal((T, 1, F)).astype(np.float32)
-            xi = rng.integers(-60, 60, (1, T, F)).astype(np.int8)
-            row = {"H": H,
-                   "rnnc int8 C": time_c(tmp / f"i{H}", "bench", qi, cflags),
-                   "rnnc float C": time_c(tmp / f"f{H}", "bench", qf, cflags),
-                   "onnxruntime float": time_ort(onnx_path, xf, a.repeats),
-                   "LiteRT int8": time_litert(tfl, xi, a.repeats),
-                   "TFLM interpreter": time_tflm(tfl, xi, a.repeats)}
-            w_int8 = sum(v.nbytes for v in qi.layers[0].arrays.values())
-            w_f32 = 4 * sum(g.W.size + g.R.size + g.Wb.size + g.Rb.size for g in m.layers[0].dirs[0].gates.values())
-            row["weights"] = (w_int8, w_f32)
-            rows.append(row)
-    print_table(rows, a.cflags)
-
-
-def print_table(rows, cflags) -> None:
-    names = ["rnnc int8 C", "rnnc float C", "onnxruntime float", "LiteRT int8", "TFLM interpreter"]
-    print(f"Per-step LSTM latency, batch 1, one thread, 32 inputs, T = 32 (generated C built with {cflags})")
-    print("microseconds per step; in brackets: time / rnnc int8 C time\n")
-    head = f"{'H':>5}  " + "  ".join(f"{n:>22}" for n in names)
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        base = r["rnnc int8 C"]
-        cells = []
-        for n in names:
-            v = r[n]
-            cells.append(f"{'n/a':>22}" if v is None else f"{v:>12.2f} ({v / base:5.2f}x)")
-        print(f"{r['H']:>5}  " + "  ".join(cells))
-    print("\nweights (bytes): int8 (rnnc, incl. int32 effective biases) vs float32")
-    for r in rows:
-        i8, f32 = r["weights"]
-        print(f"  H={r['H']:>4}: {i8:>9} vs {f32:>9}  ({f32 / i8:.2f}x smaller)")
+        for H in a.sizes:
+            for kind in ("lstm", "gru"):
+                rows.append(measure(kind, H, Path(tmp), a.cflags.split(), paths, a.repeats))
+    print_table(rows, a.cflags, cpu, flags)
 
 
 if __name__ == "__main__":

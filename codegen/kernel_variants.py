@@ -1,9 +1,11 @@
 """Kernel variants: which implementation of the integer kernels the generated C builds.
 
-    auto       the best path the target's compiler flags enable (the default)
+    auto       the best path the target's compiler flags enable (the default); on x86-64
+               hosts every x86 path is built and the running CPU's best is chosen at start-up
     portable   plain C99 kernels only
     dsp        Arm DSP-extension paths (Cortex-M4/M7/M33/M55)
     mve        Helium paths (Cortex-M55), DSP paths where a kernel has no Helium path
+    neon       Arm64 NEON paths without SDOT ('auto' uses SDOT where the flags enable it)
     cmsis-nn   integer LSTM and dense layers call CMSIS-NN (arm_lstm_unidirectional_s8/_s16,
                arm_fully_connected_s8/_per_channel_s8/_s16), built from the checkout named by
                CMSIS_NN_PATH; numerics follow CMSIS-NN ('cmsis-nn' flavour)
@@ -15,7 +17,7 @@ from __future__ import annotations
 from .errors import RnncError
 
 #: variant -> RNNC_KERNELS_* value it builds with (kernels/rnnc_common.h)
-MACROS = {"auto": "AUTO", "portable": "PORTABLE", "dsp": "DSP", "mve": "MVE", "cmsis-nn": "AUTO"}
+MACROS = {"auto": "AUTO", "portable": "PORTABLE", "dsp": "DSP", "mve": "MVE", "neon": "NEON", "cmsis-nn": "AUTO"}
 
 #: variants that hand some layers to an external kernel library -> the library's numerics flavour
 BACKENDS = {"cmsis-nn": "cmsis-nn"}

@@ -69,6 +69,7 @@ class RunOutput:
     y: np.ndarray
     layers: list | None = None                       # per-layer outputs (trace=True)
     states: dict | None = None                       # final per-layer states (state_out=True)
+    kernel_path: str = ""                            # <prefix>_kernel_path() of the build that ran
 
 
 def run_testbench(out_dir: str, x: np.ndarray, *, api: str = "run", chunk: int | None = None, trace: bool = False,
@@ -93,6 +94,8 @@ def run_testbench(out_dir: str, x: np.ndarray, *, api: str = "run", chunk: int |
             (tmp / "state_in.bin").write_bytes(streaming.pack(qm, states_in, x.shape[0]))
         runner.run_testbench(program, tmp, trace=trace)
         res = RunOutput(binio.read_output(tmp / "out.bin", NUMPY_TYPES[qm.output_dtype], _out_shape(qm, x)))
+        if (tmp / "kernel_path.txt").is_file():
+            res.kernel_path = (tmp / "kernel_path.txt").read_text(errors="replace")
         if state_out:
             res.states = streaming.unpack(qm, (tmp / "state_out.bin").read_bytes(), x.shape[0])
         if trace:

@@ -21,12 +21,15 @@ class VerifyResult:
     mismatches: int        # over every layer's output
     max_abs_diff: float
     first: str | None = None   # "layer 'lstm0' (index 0, lstm), row 2, step 5, element 17: C=12 sim=13"
+    kernel_path: str = ""      # the kernel path the C ran (<prefix>_kernel_path())
 
     def summary(self) -> str:
         kind = "bit-exact" if self.exact else "integer layers bit-exact, float layers within 1e-5"
         if self.ok:
             worst = "" if self.exact else f"; largest difference {self.max_abs_diff:.3g}"
-            return f"OK: {self.elements} output elements, generated C == simulator ({kind}, layer by layer{worst})"
+            path = f", kernels: {self.kernel_path}" if self.kernel_path else ""
+            return (f"OK: {self.elements} output elements, generated C == simulator ({kind}, layer by layer{worst}"
+                    f"{path})")
         return (f"MISMATCH: {self.mismatches} elements differ (max |diff| {self.max_abs_diff:g}); "
                 f"first at {self.first}")
 
@@ -79,7 +82,7 @@ def verify_compiled(out_dir: str, x: np.ndarray, sanitize: bool | None = None,
                 first = (f"the final state '{role}' of layer '{qm.layers[i].name}' (index {i}), row {b}, element {e}: "
                          f"C={got[b, e]} sim={want[b, e]}")
     exact = all(q.out_dtype != "float32" for q in qm.layers)
-    return VerifyResult(first is None, exact, int(y_c.size), bad_total, worst, first)
+    return VerifyResult(first is None, exact, int(y_c.size), bad_total, worst, first, run.kernel_path)
 
 
 def _differs(a, b, exact: bool):

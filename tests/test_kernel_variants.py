@@ -116,8 +116,10 @@ def test_cmsis_nn_streaming_equals_whole_sequence(tmp_path):
 def test_kernel_variant_not_on_this_core_is_refused(tmp_path):
     with pytest.raises(RnncError, match="--kernels mve is not available on target cortex-m4"):
         compile_case("tflm:lstm_t8_f4_h16", tmp_path, "cortex-m4", kernels="mve")
-    with pytest.raises(RnncError, match="unknown --kernels 'neon'"):
+    with pytest.raises(RnncError, match="--kernels neon is not available on target cortex-m4"):
         compile_case("tflm:lstm_t8_f4_h16", tmp_path, "cortex-m4", kernels="neon")
+    with pytest.raises(RnncError, match="unknown --kernels 'sve'"):
+        compile_case("tflm:lstm_t8_f4_h16", tmp_path, "cortex-m4", kernels="sve")
 
 
 def test_forcing_a_variant_the_flags_lack_stops_the_build(tmp_path):

@@ -26,6 +26,10 @@ command -v clang >/dev/null 2>&1 || apt_install clang || true
 if ! command -v arm-none-eabi-gcc >/dev/null 2>&1 || ! command -v qemu-system-arm >/dev/null 2>&1; then
     apt_install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm || true
 fi
+# Arm64 Linux (target aarch64) and x86 paths this CPU lacks run under user-mode QEMU
+if ! command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || ! command -v qemu-aarch64 >/dev/null 2>&1; then
+    apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user || true
+fi
 
 if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"

@@ -19,7 +19,7 @@ from .. import __version__
 from ..kernel_variants import backend, build_defines, layer_backend
 from ..qmodel import C_TYPES, QModel
 from ..registry import lookup_emitter
-from .kernels import kernel_closure, kernel_files
+from .kernels import ALWAYS, kernel_closure, kernel_files
 from .layercode import EmitContext, LayerCode, make_env
 
 
@@ -59,7 +59,9 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
     env = make_env()
     views = layer_views(qm, target, env)
     qm.state_fields = state_fields(views)
-    kernels = kernel_closure(env, set().union(*(v.code.kernels for v in views)))
+    called = set().union(*(v.code.kernels for v in views))
+    kernels = kernel_closure(env, called,
+                             x86_dispatch=bool(target.get("x86_dispatch", False)))
     kfiles = kernel_files(env, kernels)
     header_only = {k for k in kernels if f"kernels/{k}.c" not in kfiles}
     external = sorted(set().union(*(v.code.external_sources for v in views)))
@@ -74,6 +76,7 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
         prefix=qm.name, upper=qm.name.upper(), version=__version__, qm=qm, layers=views,
         in_ctype=C_TYPES[qm.input_dtype], out_ctype=C_TYPES[qm.output_dtype],
         causal=qm.causal, last_step=qm.last_step, kernels=kernels, external_sources=external,
+        kernel_headers=[k for k in kernels if (k in called or k in ALWAYS) and f"kernels/{k}.h" in kfiles],
         external_headers=external_headers, external_library=backend(qm.kernels) or "",
         external_libraries=_libraries(external), program="testbench.elf" if runner.testbench_io == "semihosting" else "testbench",
         model_sources=[f"{qm.name}.c"] + [f"kernels/{k}.c" for k in kernels if k not in header_only],

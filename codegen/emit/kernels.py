@@ -23,8 +23,15 @@ DTYPE_VARS = {
                 act_max="INT16_MAX", act_desc="int16 (zero point 0, int64 FC accumulators)", act_name="int16"),
 }
 
+#: x86 run-time dispatch levels -> (RNNC_ISA_* macro, description); a kernel whose .c defines
+#: its dispatcher (RNNC_X86_DISPATCHER) gets one <kernel>_<level>.c per level on targets
+#: with x86_dispatch (rnnc_common.h)
+X86_LEVELS = {"avx2": ("RNNC_ISA_AVX2", "AVX2 and FMA"),
+              "avxvnni": ("RNNC_ISA_AVXVNNI", "AVX2, FMA and AVX-VNNI"),
+              "avx512vnni": ("RNNC_ISA_AVX512VNNI", "AVX-512 F/BW/VL and VNNI")}
+
 #: every output carries these (the shared definitions every kernel and parameter block uses)
-ALWAYS = {"rnnc_common", "rnnc_types"}
+ALWAYS = {"rnnc_common", "rnnc_types", "rnnc_dispatch_x86"}
 
 
 def kernel_source(env, name: str, ext: str) -> str | None:
@@ -36,6 +43,9 @@ def kernel_source(env, name: str, ext: str) -> str | None:
         return env.get_template(f"kernels/{name}{ext}.j2").render(
             sigmoid_table=[int(v) for v in SIGMOID_TABLE_U16], dtypes=[DTYPE_VARS["s8"], DTYPE_VARS["s16"]])
     base, _, sfx = name.rpartition("_")
+    if sfx in X86_LEVELS and ext == ".c" and is_dispatched(env, base):
+        macro, desc = X86_LEVELS[sfx]
+        return env.get_template("kernels/rnnc_isa_level.c.j2").render(kernel=base, level=sfx, macro=macro, desc=desc)
     if sfx in DTYPE_VARS and (kdir / f"{base}{ext}.j2").is_file():
         return env.get_template(f"kernels/{base}{ext}.j2").render(**DTYPE_VARS[sfx])
     head, _, sfx_in = base.rpartition("_")   # <head>_<in>_<out>: one source per conversion
@@ -44,9 +54,14 @@ def kernel_source(env, name: str, ext: str) -> str | None:
     return None
 
 
-def kernel_closure(env, kernels: set[str]) -> list[str]:
-    """The kernels asked for, the shared ones, and every rnnc kernel header they #include
-    (transitively), sorted."""
+def is_dispatched(env, name: str) -> bool:
+    """Whether a kernel chooses its x86 path at run time (its .c defines the dispatcher)."""
+    return "RNNC_X86_DISPATCHER(" in (kernel_source(env, name, ".c") or "")
+
+
+def kernel_closure(env, kernels: set[str], x86_dispatch: bool = False) -> list[str]:
+    """The kernels asked for, the shared ones, every rnnc kernel header they #include
+    (transitively) and, with x86_dispatch, the per-level builds of dispatched kernels; sorted."""
     todo, seen = list(kernels | ALWAYS), set(kernels | ALWAYS)
     while todo:
         k = todo.pop()
@@ -55,6 +70,9 @@ def kernel_closure(env, kernels: set[str]) -> list[str]:
                 if inc not in seen:
                     seen.add(inc)
                     todo.append(inc)
+    if x86_dispatch:
+        seen |= {f"{k}_{level}" for k in list(seen) if is_dispatched(env, k) for level in X86_LEVELS}
+        seen |= {"rnnc_isa_x86", "rnnc_isa_x86_end"}
     return sorted(seen)
 
 

@@ -1,8 +1,11 @@
 """The 'host' runner: the machine rnnc runs on, with its C compiler (target.toml's cc, or CC
-from the environment) and the target's cflags; programs run natively."""
+from the environment) and the target's cflags; programs run natively, or under the command in
+RNNC_HOST_EMULATOR (e.g. "qemu-x86_64 -cpu max", to run the AVX2 kernel path on a CPU that
+lacks it)."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -32,8 +35,9 @@ class HostRunner(Runner):
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        emulator = shlex.split(os.environ.get("RNNC_HOST_EMULATOR", ""))
         try:
-            res = subprocess.run([str(program), *args], capture_output=True, text=True, timeout=timeout,
+            res = subprocess.run([*emulator, str(program), *args], capture_output=True, text=True, timeout=timeout,
                                  env=env, cwd=workdir)
         except subprocess.TimeoutExpired:
             raise RnncError(f"the program did not finish within {timeout:.0f} s", file=str(program)) from None

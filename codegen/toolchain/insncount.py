@@ -40,8 +40,8 @@ def plugin_path() -> Path:
     return so
 
 
-def model_ranges(elf: Path, prefix: str) -> list[tuple[int, int]]:
-    res = subprocess.run(["arm-none-eabi-readelf", "-sW", str(elf)], capture_output=True, text=True, check=True)
+def model_ranges(elf: Path, prefix: str, readelf: str = "arm-none-eabi-readelf") -> list[tuple[int, int]]:
+    res = subprocess.run([readelf, "-sW", str(elf)], capture_output=True, text=True, check=True)
     ranges = []
     for line in res.stdout.splitlines():
         parts = line.split()
@@ -64,7 +64,7 @@ def count(out_dir: Path, target: dict, qm, x: np.ndarray, lengths: np.ndarray,
     elf = runner.build_testbench(out_dir, qm, extra=extra)
     with tempfile.TemporaryDirectory(prefix="rnnc-count-") as tmp:
         tmp = Path(tmp)
-        (tmp / "ranges.txt").write_text("".join(f"{a:x} {b:x}\n" for a, b in model_ranges(elf, qm.name)))
+        (tmp / "ranges.txt").write_text("".join(f"{a:x} {b:x}\n" for a, b in model_ranges(elf, qm.name, target.get("readelf", "arm-none-eabi-readelf"))))
         binio.write_input(tmp / "in.bin", x, lengths, binio.MODE_RUN)
         plugin = f"{plugin_path()},ranges={tmp / 'ranges.txt'},out={tmp / 'count.txt'}"
         runner.run_testbench(elf, tmp, plugin=plugin)

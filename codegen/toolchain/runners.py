@@ -13,9 +13,9 @@ A runner registers with @register("name") and provides:
   command line, or 'semihosting' with in.bin/out.bin/trace.bin in the working folder);
 - check_capacity(): refuse a run the target's testbench cannot hold, before starting it;
 - counts_instructions / measures_footprint: what `rnnc bench` and `inspect` may ask of it.
-Today: 'host' (the system C compiler, run natively) and 'qemu-system' (a cross compiler and a
-board emulated by qemu-system-*, files through semihosting). User-mode emulation of another
-host ISA and NPU runners register the same way.
+Today: 'host' (the system C compiler, run natively), 'qemu-system' (a cross compiler and a
+board emulated by qemu-system-*, files through semihosting) and 'qemu-user' (a cross compiler
+for another Linux ISA, programs run by user-mode QEMU). NPU runners register the same way.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def register(name: str):
 
 
 def runner_for(target: dict) -> "Runner":
-    from . import host, qemu  # noqa: F401  (importing registers the runners)
+    from . import host, qemu, qemu_user  # noqa: F401  (importing registers the runners)
     kind = ALIASES.get(target.get("runner", ""), target.get("runner", ""))
     if kind not in RUNNERS:
         raise RnncError(f"target '{target.get('name')}' names runner '{kind}', which rnnc does not have "

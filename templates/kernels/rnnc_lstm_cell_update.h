@@ -8,10 +8,14 @@
 #include <stdint.h>
 
 #include "rnnc_lut_mve.h"
+#include "rnnc_lut_neon.h"
 #include "rnnc_lut_x16.h"
+#include "rnnc_lut_x8.h"
 #include "rnnc_requantize.h"
 #include "rnnc_requantize_mve.h"
+#include "rnnc_requantize_neon.h"
 #include "rnnc_requantize_x16.h"
+#include "rnnc_requantize_x8.h"
 #include "rnnc_sigmoid_s16.h"
 #include "rnnc_tanh_s16.h"
 
@@ -24,8 +28,13 @@
 
 #if RNNC_USE_AVX512
 #define RNNC_LSTM_X16 1 /* the AVX-512 path below handles 16 units at a time */
+#define RNNC_LSTM_X8 0
+#elif RNNC_USE_AVX2
+#define RNNC_LSTM_X16 0
+#define RNNC_LSTM_X8 1 /* the AVX2 path below handles 8 units at a time */
 #else
 #define RNNC_LSTM_X16 0
+#define RNNC_LSTM_X8 0
 #endif
 
 /* gates[4H] (input FC terms) += rec[4H] (recurrent terms), saturating to int16 */
@@ -36,6 +45,17 @@ static inline void rnnc_lstm_add_gates(int16_t *gates, const int16_t *rec, int32
     /* VQADD.S16: eight saturating additions per instruction */
     for (; k + 8 <= n; k += 8) {
         vst1q_s16(gates + k, vqaddq_s16(vld1q_s16(gates + k), vld1q_s16(rec + k)));
+    }
+#elif RNNC_USE_NEON
+    /* SQADD: eight saturating additions per instruction */
+    for (; k + 8 <= n; k += 8) {
+        vst1q_s16(gates + k, vqaddq_s16(vld1q_s16(gates + k), vld1q_s16(rec + k)));
+    }
+#elif RNNC_USE_AVX512 || RNNC_USE_AVX2
+    /* VPADDSW: sixteen saturating additions per instruction */
+    for (; k + 16 <= n; k += 16) {
+        _mm256_storeu_si256((__m256i *)(gates + k), _mm256_adds_epi16(_mm256_loadu_si256((const __m256i *)(gates + k)),
+                                                                      _mm256_loadu_si256((const __m256i *)(rec + k))));
     }
 #elif RNNC_USE_DSP
     /* QADD16: two saturating int16 additions in one instruction */
@@ -86,6 +106,30 @@ static inline void rnnc_lstm_update_cell(int16_t *gates, int16_t *cell, int32_t 
         vstrhq_s32(og + k, o);
     }
 #endif
+#if RNNC_USE_NEON
+    /* four units per iteration, as the Helium path */
+    for (; k + 4 <= h; k += 4) {
+        const int32x4_t i = rnnc_sigmoid_neon(rnnc_neon_load_s16(ig + k));
+        const int32x4_t f = rnnc_sigmoid_neon(rnnc_neon_load_s16(fg + k));
+        const int32x4_t g = rnnc_tanh_neon(rnnc_neon_load_s16(cg + k), 0);
+        const int32x4_t o = rnnc_sigmoid_neon(rnnc_neon_load_s16(og + k));
+        int32x4_t fc = rnnc_mbqm_neon(vmulq_s32(f, rnnc_neon_load_s16(cell + k)), fc_mult, fc_shift);
+        int32x4_t in = rnnc_mbqm_neon(vmulq_s32(i, g), ig_mult, ig_shift);
+        int32x4_t c;
+        if (!saturate_sums_only) {
+            fc = rnnc_clamp_neon(fc, INT16_MIN, INT16_MAX);
+            in = rnnc_clamp_neon(in, INT16_MIN, INT16_MAX);
+        }
+        c = vaddq_s32(fc, in);
+        if (cell_clip > 0) {
+            c = rnnc_clamp_neon(c, -cell_clip, cell_clip);
+        }
+        c = rnnc_clamp_neon(c, INT16_MIN, INT16_MAX);
+        rnnc_neon_store_s16(cell + k, c);
+        rnnc_neon_store_s16(cg + k, rnnc_tanh_neon(c, tanh_shift));
+        rnnc_neon_store_s16(og + k, o);
+    }
+#endif
 #if RNNC_LSTM_X16
     const __m512i i16min = _mm512_set1_epi32(INT16_MIN), i16max = _mm512_set1_epi32(INT16_MAX);
     for (; k + 16 <= h; k += 16) {
@@ -109,6 +153,29 @@ static inline void rnnc_lstm_update_cell(int16_t *gates, int16_t *cell, int32_t 
         _mm256_storeu_si256((__m256i *)(cell + k), _mm512_cvtepi32_epi16(c));
         _mm256_storeu_si256((__m256i *)(cg + k), _mm512_cvtepi32_epi16(rnnc_tanh_x16(c, tanh_shift)));
         _mm256_storeu_si256((__m256i *)(og + k), _mm512_cvtepi32_epi16(o));
+    }
+#endif
+#if RNNC_LSTM_X8
+    for (; k + 8 <= h; k += 8) {
+        const __m256i i = rnnc_sigmoid_x8(rnnc_x8_load_s16(ig + k));
+        const __m256i f = rnnc_sigmoid_x8(rnnc_x8_load_s16(fg + k));
+        const __m256i g = rnnc_tanh_x8(rnnc_x8_load_s16(cg + k), 0);
+        const __m256i o = rnnc_sigmoid_x8(rnnc_x8_load_s16(og + k));
+        __m256i fc = rnnc_mbqm_x8(_mm256_mullo_epi32(f, rnnc_x8_load_s16(cell + k)), fc_mult, fc_shift);
+        __m256i in = rnnc_mbqm_x8(_mm256_mullo_epi32(i, g), ig_mult, ig_shift);
+        __m256i c;
+        if (!saturate_sums_only) {
+            fc = rnnc_clamp_x8(fc, INT16_MIN, INT16_MAX);
+            in = rnnc_clamp_x8(in, INT16_MIN, INT16_MAX);
+        }
+        c = _mm256_add_epi32(fc, in);
+        if (cell_clip > 0) {
+            c = rnnc_clamp_x8(c, -cell_clip, cell_clip);
+        }
+        c = rnnc_clamp_x8(c, INT16_MIN, INT16_MAX);
+        rnnc_x8_store_s16(cell + k, c);
+        rnnc_x8_store_s16(cg + k, rnnc_tanh_x8(c, tanh_shift));
+        rnnc_x8_store_s16(og + k, o);
     }
 #endif
     if (k < h) { /* portable C: all units, or the tail after the vector loop */

@@ -1,28 +1,135 @@
 /*
- * rnnc_matvec_acc_f32.c - out += W in (portable C), the recurrent term of float RNN gates.
+ * rnnc_matvec_acc_f32.c - out += W in (rnnc_matvec_acc_f32.h), the gate terms of float RNNs.
+ * One function, its paths inside it, chosen by the compiler's target or, on x86-64, at run
+ * time (rnnc_common.h):
+ * - x86 AVX2 + FMA: four rows at a time, two 8-lane accumulators per row (eight independent
+ *   FMA chains hide the FMA latency), one horizontal sum per row at the end;
+ * - Arm64 NEON: the same with 4-lane FMLA;
+ * - portable C99: eight partial sums per row, in a fixed order, which compilers vectorize.
+ * The paths add in different orders (and FMA rounds once), so they agree to float rounding,
+ * not bit for bit: float layers are verified within a tolerance.
  */
+#include "rnnc_common.h"
+#include "rnnc_dispatch_x86.h"
 #include "rnnc_matvec_acc_f32.h"
 
-void rnnc_matvec_acc_f32(const float *in, const float *weight, float *out, int32_t in_size,
-                         int32_t out_size)
+#if RNNC_USE_AVX2
+#include <immintrin.h>
+
+/* the sum of the 8 lanes of a and b, and of c and d: {a, b, c, d} sums in lanes 0..3 */
+static inline __m128 rnnc_hsum4_f32(__m256 a, __m256 b, __m256 c, __m256 d)
 {
-    int32_t o, i;
-    for (o = 0; o < out_size; o++) {
-        const float *row = weight + (int32_t)o * in_size;
-        /* eight independent partial sums: the adds pipeline (and vectorize) without
-           reassociation flags; the order is fixed, so results are deterministic */
-        float part[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-        float acc = 0.0f;
-        int32_t j;
-        for (i = 0; i + 8 <= in_size; i += 8) {
-            for (j = 0; j < 8; j++) {
-                part[j] += row[i + j] * in[i + j];
-            }
+    const __m256 ab = _mm256_hadd_ps(a, b), cd = _mm256_hadd_ps(c, d);
+    const __m256 abcd = _mm256_hadd_ps(ab, cd); /* a b c d per 128-bit half */
+    return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+/* four rows: w0..w3 += their dot products with in, added to out[0..3] */
+static inline void rnnc_rows4_f32(const float *in, const float *w0, int32_t n, float *out)
+{
+    const float *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    float tail[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 x = _mm256_loadu_ps(in + i), y = _mm256_loadu_ps(in + i + 8);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i), x, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i), x, a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i), x, a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i), x, a3);
+        b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i + 8), y, b0);
+        b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i + 8), y, b1);
+        b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i + 8), y, b2);
+        b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i + 8), y, b3);
+    }
+    if (i + 8 <= n) {
+        const __m256 x = _mm256_loadu_ps(in + i);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + i), x, a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + i), x, a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + i), x, a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + i), x, a3);
+        i += 8;
+    }
+    for (; i < n; i++) {
+        tail[0] += w0[i] * in[i];
+        tail[1] += w1[i] * in[i];
+        tail[2] += w2[i] * in[i];
+        tail[3] += w3[i] * in[i];
+    }
+    _mm_storeu_ps(out, _mm_add_ps(_mm_add_ps(_mm_loadu_ps(out), _mm_loadu_ps(tail)),
+                                  rnnc_hsum4_f32(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1),
+                                                 _mm256_add_ps(a2, b2), _mm256_add_ps(a3, b3))));
+}
+#endif
+
+#if RNNC_USE_NEON
+#include <arm_neon.h>
+
+/* four rows: their dot products with in added to out[0..3] */
+static inline void rnnc_rows4_f32(const float *in, const float *w0, int32_t n, float *out)
+{
+    const float *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    float tail[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const float32x4_t x = vld1q_f32(in + i), y = vld1q_f32(in + i + 4);
+        a0 = vfmaq_f32(a0, vld1q_f32(w0 + i), x);
+        a1 = vfmaq_f32(a1, vld1q_f32(w1 + i), x);
+        a2 = vfmaq_f32(a2, vld1q_f32(w2 + i), x);
+        a3 = vfmaq_f32(a3, vld1q_f32(w3 + i), x);
+        b0 = vfmaq_f32(b0, vld1q_f32(w0 + i + 4), y);
+        b1 = vfmaq_f32(b1, vld1q_f32(w1 + i + 4), y);
+        b2 = vfmaq_f32(b2, vld1q_f32(w2 + i + 4), y);
+        b3 = vfmaq_f32(b3, vld1q_f32(w3 + i + 4), y);
+    }
+    for (; i < n; i++) {
+        tail[0] += w0[i] * in[i];
+        tail[1] += w1[i] * in[i];
+        tail[2] += w2[i] * in[i];
+        tail[3] += w3[i] * in[i];
+    }
+    a0 = vaddq_f32(a0, b0);
+    a1 = vaddq_f32(a1, b1);
+    a2 = vaddq_f32(a2, b2);
+    a3 = vaddq_f32(a3, b3);
+    vst1q_f32(out, vaddq_f32(vaddq_f32(vld1q_f32(out), vld1q_f32(tail)),
+                             vpaddq_f32(vpaddq_f32(a0, a1), vpaddq_f32(a2, a3))));
+}
+#endif
+
+/* one row's dot product with in: eight partial sums in a fixed order */
+static inline float rnnc_dot_f32(const float *row, const float *in, int32_t n)
+{
+    float part[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    int32_t i, j;
+    for (i = 0; i + 8 <= n; i += 8) {
+        for (j = 0; j < 8; j++) {
+            part[j] += row[i + j] * in[i + j];
         }
-        for (; i < in_size; i++) {
-            part[0] += row[i] * in[i];
-        }
-        acc += ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-        out[o] += acc;
+    }
+    for (; i < n; i++) {
+        part[0] += row[i] * in[i];
+    }
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+void RNNC_ISA_FN(rnnc_matvec_acc_f32)(const float *in, const float *weight, float *out, int32_t in_size,
+                                      int32_t out_size)
+{
+    int32_t o = 0;
+#if RNNC_USE_AVX2 || RNNC_USE_NEON
+    for (; o + 4 <= out_size; o += 4) {
+        rnnc_rows4_f32(in, weight + (int32_t)o * in_size, in_size, out + o);
+    }
+#endif
+    for (; o < out_size; o++) {
+        out[o] += rnnc_dot_f32(weight + (int32_t)o * in_size, in, in_size);
     }
 }
+
+#if RNNC_X86_DISPATCH && !defined(RNNC_ISA_BUILD)
+RNNC_X86_DISPATCHER(rnnc_matvec_acc_f32,
+                    (const float *in, const float *weight, float *out, int32_t in_size, int32_t out_size),
+                    (in, weight, out, in_size, out_size))
+#endif

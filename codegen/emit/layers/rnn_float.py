@@ -67,7 +67,16 @@ def _cell_code(q, ctx, layer, d) -> str:
 
     return ctx.render("layers/rnn_float.c.j2", kind=layer.kind, d=d, p=f"{ctx.prefix}_l{ctx.index}",
                       H=H, In=In, G=G, acts=layer.activations_for(d), lbr=layer.linear_before_reset,
-                      act=act_expr, clip=clip, peep=peep, gate_names=" ".join(ir.GATES[layer.kind]))
+                      act=act_expr, clip=clip, peep=peep, gate_names=" ".join(ir.GATES[layer.kind]),
+                      vector_gates=uses_gate_kernels(layer, d))
+
+
+def uses_gate_kernels(layer, d: int) -> bool:
+    """Whether direction d's element-wise part is ONNX's default (sigmoid/tanh, no clip, no
+    peepholes), which the vectorized kernels of rnnc_gates_f32 compute."""
+    defaults = tuple(ir.ActivationSpec(a) for a in ir.DEFAULT_ACTIVATIONS[layer.kind])
+    return (tuple(layer.activations_for(d)) == defaults and layer.clip is None
+            and not layer.dirs[d].peepholes)
 
 
 @emitter("lstm", family="float")
@@ -76,7 +85,9 @@ def _cell_code(q, ctx, layer, d) -> str:
 def emit_rnn_float(q, ctx) -> LayerCode:
     layer: ir.RecurrentLayer = q.ir
     H, G = layer.hidden_size, len(ir.GATES[layer.kind])
-    code = LayerCode(kernels={"rnnc_fc_f32", "rnnc_matvec_acc_f32", "rnnc_math_f32"},
+    code = LayerCode(kernels={"rnnc_fc_f32", "rnnc_matvec_acc_f32", "rnnc_math_f32"}
+                     | ({"rnnc_gates_f32"} if any(uses_gate_kernels(layer, d) for d in range(layer.num_directions))
+                        else set()),
                      comment=f"{layer.kind.upper()} {layer.direction}, hidden {H}")
     for d, dp in enumerate(layer.dirs):
         w, r, b = _stacked(layer, d)

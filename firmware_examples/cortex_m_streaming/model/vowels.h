@@ -52,6 +52,11 @@ typedef struct {
     int16_t l0_c[32]; /* cell state */
 } vowels_state_t;
 
+/* The kernel path this build runs ("portable", "dsp", "mve", "neon", "neon-sdot", "avx2",
+ * "avx-vnni", "avx512-vnni"; "x86 ... (run-time)" where x86-64 kernels choose at run time),
+ * for logs and benchmarks. */
+const char *vowels_kernel_path(void);
+
 /* Reset `state` to the start of a new sequence. */
 void vowels_reset(vowels_state_t *state);
 

@@ -10,15 +10,12 @@
 
 #include "vowels.h"
 #include "kernels/rnnc_common.h"
+#include "kernels/rnnc_dispatch_x86.h"
 #include "kernels/rnnc_fc_s8.h"
 #include "kernels/rnnc_fc_s8_s16_b16x4.h"
 #include "kernels/rnnc_lstm_cell_update.h"
 #include "kernels/rnnc_lstm_step_s8.h"
-#include "kernels/rnnc_lut_mve.h"
-#include "kernels/rnnc_lut_x16.h"
 #include "kernels/rnnc_requantize.h"
-#include "kernels/rnnc_requantize_mve.h"
-#include "kernels/rnnc_requantize_x16.h"
 #include "kernels/rnnc_sigmoid_s16.h"
 #include "kernels/rnnc_sigmoid_table.h"
 #include "kernels/rnnc_tanh_s16.h"
@@ -52,6 +49,17 @@ static void vowels_l1_step(vowels_state_t *state, const int8_t *in, int8_t *out)
 {
     (void)state;
     rnnc_fc_s8(&vowels_l1_params, in, out);
+}
+
+const char *vowels_kernel_path(void)
+{
+#if RNNC_X86_DISPATCH
+    static const char *const names[4] = {"x86 portable (run-time)", "x86 avx2 (run-time)", "x86 avx-vnni (run-time)",
+                                         "x86 avx512-vnni (run-time)"};
+    return names[rnnc_x86_level()];
+#else
+    return RNNC_PATH_NAME;
+#endif
 }
 
 void vowels_reset(vowels_state_t *state)

@@ -1,8 +1,9 @@
 /*
- * rnnc_sigmoid_s16.c - int16 logistic of the LSTM/GRU gates: Helium four lanes at a time
- * (rnnc_lut_mve.h), portable C for the rest or everywhere else.
+ * rnnc_sigmoid_s16.c - int16 logistic of the LSTM/GRU gates: Helium or NEON four lanes at a time
+ * (rnnc_lut_mve.h, rnnc_lut_neon.h), portable C for the rest or everywhere else.
  */
 #include "rnnc_lut_mve.h"
+#include "rnnc_lut_neon.h"
 #include "rnnc_sigmoid_s16.h"
 #include "rnnc_sigmoid_table.h"
 
@@ -12,6 +13,10 @@ void rnnc_sigmoid_s16(const int16_t *in, int16_t *out, int32_t n)
 #if RNNC_USE_MVE
     for (; k + 4 <= n; k += 4) {
         vstrhq_s32(out + k, rnnc_sigmoid_mve(vldrhq_s32(in + k)));
+    }
+#elif RNNC_USE_NEON
+    for (; k + 4 <= n; k += 4) {
+        rnnc_neon_store_s16(out + k, rnnc_sigmoid_neon(rnnc_neon_load_s16(in + k)));
     }
 #endif
     for (; k < n; k++) {

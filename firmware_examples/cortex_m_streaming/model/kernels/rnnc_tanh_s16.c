@@ -1,8 +1,9 @@
 /*
- * rnnc_tanh_s16.c - int16 tanh via the sigmoid table, tanh(x) = 2 sigmoid(2x) - 1: Helium four
- * lanes at a time (rnnc_lut_mve.h), portable C for the rest or everywhere else.
+ * rnnc_tanh_s16.c - int16 tanh via the sigmoid table, tanh(x) = 2 sigmoid(2x) - 1: Helium or
+ * NEON four lanes at a time (rnnc_lut_mve.h, rnnc_lut_neon.h), portable C for the rest or everywhere else.
  */
 #include "rnnc_lut_mve.h"
+#include "rnnc_lut_neon.h"
 #include "rnnc_requantize.h"
 #include "rnnc_sigmoid_table.h"
 #include "rnnc_tanh_s16.h"
@@ -13,6 +14,10 @@ void rnnc_tanh_s16(const int16_t *in, int16_t *out, int32_t n, int32_t input_lef
 #if RNNC_USE_MVE
     for (; k + 4 <= n; k += 4) {
         vstrhq_s32(out + k, rnnc_tanh_mve(vldrhq_s32(in + k), input_left_shift));
+    }
+#elif RNNC_USE_NEON
+    for (; k + 4 <= n; k += 4) {
+        rnnc_neon_store_s16(out + k, rnnc_tanh_neon(rnnc_neon_load_s16(in + k), input_left_shift));
     }
 #endif
     for (; k < n; k++) {
