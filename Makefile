@@ -38,6 +38,7 @@ bench: setup
 	$(BIN)/python benchmarks/run_all.py --cflags="-O2"
 	$(BIN)/python benchmarks/run_all.py --cflags="-O3 -march=native"
 	$(BIN)/python benchmarks/cortex_m.py
+	$(BIN)/python benchmarks/aarch64.py
 	$(BIN)/python benchmarks/compile_time.py
 
 clean:

@@ -217,7 +217,10 @@ def cmd_verify(a) -> int:
 
 
 def cmd_inspect(a) -> int:
+    from .kernel_variants import build_defines
     from .report import format_table, layer_rows
+    from .toolchain.kernel_path import describe as describe_kernel_path
+    from .toolchain.runners import runner_for
     from .toolchain.targets import load_target
     qm = _model(a)
     print(f"{qm.name}: {qm.source} (sha256 {qm.sha256[:16]}...), scheme {qm.scheme}, "
@@ -229,7 +232,9 @@ def cmd_inspect(a) -> int:
     if qm.output_q:
         io += f" (scale {qm.output_q.scale:.6g}, zero point {qm.output_q.zero_point})"
     print(io + ("; streaming step API" if qm.causal else "; whole-sequence API only"))
-    print(format_table(layer_rows(qm, load_target(qm.target))))
+    target = load_target(qm.target)
+    print(f"kernel path: {describe_kernel_path(runner_for(target), Path(a.out), build_defines(qm.kernels))}")
+    print(format_table(layer_rows(qm, target)))
     _print_kernel_notes(qm)
     _print_footprint(qm, Path(a.out))
     return 0

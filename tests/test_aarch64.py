@@ -46,10 +46,13 @@ def test_aarch64_equals_tflm(tflm_outputs, stem, path):
 
 
 @pytest.mark.parametrize("path", ["neon", "sdot"])
-@pytest.mark.parametrize("kind,scheme", [(k, s) for k in ("lstm", "gru", "rnn") for s in ("int8", "int16x8", "float")])
+@pytest.mark.parametrize("kind,scheme", [(k, s) for k in ("lstm", "gru", "rnn") for s in ("int8", "int16x8", "float")]
+                         + [("wide", "int16x8")])
 def test_aarch64_equals_simulator(tmp_path, kind, scheme, path):
-    H, In = {"lstm": (37, 70), "gru": (64, 3), "rnn": (130, 19)}[kind]
-    layer = recurrent(kind, In, H, "bidirectional", seed=H)
+    # 'wide': more inputs than one int32 chunk of the int16x8 FC (rnnc_fc_s16_s16.c)
+    rkind, H, In = {"lstm": ("lstm", 37, 70), "gru": ("gru", 64, 3), "rnn": ("rnn", 130, 19),
+                    "wide": ("lstm", 20, 1100)}[kind]
+    layer = recurrent(rkind, In, H, "bidirectional", seed=H)
     m = model([layer, dense(layer.output_size, 5)], In)
     rng = np.random.default_rng(H)
     calib = rng.standard_normal((8, 9, In)).astype(np.float32)

@@ -78,7 +78,10 @@ def tflm_outputs(tmp_path_factory):
     return root
 
 
-SIM_CASES = [(k, s) for k in ("lstm", "gru", "rnn") for s in ("int8", "int16x8", "float")]
+SIM_CASES = [(k, s) for k in ("lstm", "gru", "rnn") for s in ("int8", "int16x8", "float")] + [("wide", "int16x8")]
+#: kind -> (recurrent kind, hidden, inputs); 'wide' has more inputs than one int32 chunk of the
+#: int16x8 FC (RNNC_FC16_CHUNK = 1024 in rnnc_fc_s16_s16.c)
+SHAPES = {"lstm": ("lstm", 37, 70), "gru": ("gru", 64, 3), "rnn": ("rnn", 130, 19), "wide": ("lstm", 20, 1100)}
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +90,8 @@ def sim_outputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("sim")
     inputs = {}
     for kind, scheme in SIM_CASES:
-        H, In = {"lstm": (37, 70), "gru": (64, 3), "rnn": (130, 19)}[kind]
-        layer = recurrent(kind, In, H, "bidirectional", seed=H)
+        rkind, H, In = SHAPES[kind]
+        layer = recurrent(rkind, In, H, "bidirectional", seed=H)
         m = model([layer, dense(layer.output_size, 5)], In)
         rng = np.random.default_rng(H)
         calib = rng.standard_normal((8, 9, In)).astype(np.float32)
@@ -149,3 +152,21 @@ def test_avx2_path_under_user_mode_qemu(monkeypatch, tflm_outputs):
     run = run_testbench(str(tflm_outputs / stem), np.load(FIXTURES / f"{stem}.input.npy"), sanitize=False)
     assert run.kernel_path == "x86 avx2 (run-time)"
     np.testing.assert_array_equal(run.y, np.load(FIXTURES / f"{stem}.tflm.npy"))
+
+
+@pytest.mark.parametrize("cap", [None, "avx2", "portable"])
+def test_inspect_names_the_path_the_c_takes(monkeypatch, tflm_outputs, cap):
+    """`rnnc inspect` reads the CPU in Python; the C reads it with CPUID: they must agree."""
+    from codegen.cli import main
+    import contextlib
+    import io
+    stem = "lstm_t8_f4_h16"
+    if cap is not None:
+        monkeypatch.setenv("RNNC_X86_PATH", cap)
+    run = run_testbench(str(tflm_outputs / stem), np.load(FIXTURES / f"{stem}.input.npy"))
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["inspect", str(tflm_outputs / stem)]) == 0
+    line = next(ln for ln in buf.getvalue().splitlines() if ln.startswith("kernel path: "))
+    assert line.startswith("kernel path: x86 run-time dispatch (")
+    assert run.kernel_path == f"x86 {line.split('this CPU: ')[1].split()[0]} (run-time)", (line, run.kernel_path)

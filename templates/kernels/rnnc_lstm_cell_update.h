@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "rnnc_add_sat_s16.h"
 #include "rnnc_lut_mve.h"
 #include "rnnc_lut_neon.h"
 #include "rnnc_lut_x16.h"
@@ -21,11 +22,6 @@
 
 #include "rnnc_common.h"
 
-#if RNNC_USE_DSP && !RNNC_USE_MVE
-#include <arm_acle.h>
-#include <string.h>
-#endif
-
 #if RNNC_USE_AVX512
 #define RNNC_LSTM_X16 1 /* the AVX-512 path below handles 16 units at a time */
 #define RNNC_LSTM_X8 0
@@ -36,41 +32,6 @@
 #define RNNC_LSTM_X16 0
 #define RNNC_LSTM_X8 0
 #endif
-
-/* gates[4H] (input FC terms) += rec[4H] (recurrent terms), saturating to int16 */
-static inline void rnnc_lstm_add_gates(int16_t *gates, const int16_t *rec, int32_t n)
-{
-    int32_t k = 0;
-#if RNNC_USE_MVE
-    /* VQADD.S16: eight saturating additions per instruction */
-    for (; k + 8 <= n; k += 8) {
-        vst1q_s16(gates + k, vqaddq_s16(vld1q_s16(gates + k), vld1q_s16(rec + k)));
-    }
-#elif RNNC_USE_NEON
-    /* SQADD: eight saturating additions per instruction */
-    for (; k + 8 <= n; k += 8) {
-        vst1q_s16(gates + k, vqaddq_s16(vld1q_s16(gates + k), vld1q_s16(rec + k)));
-    }
-#elif RNNC_USE_AVX512 || RNNC_USE_AVX2
-    /* VPADDSW: sixteen saturating additions per instruction */
-    for (; k + 16 <= n; k += 16) {
-        _mm256_storeu_si256((__m256i *)(gates + k), _mm256_adds_epi16(_mm256_loadu_si256((const __m256i *)(gates + k)),
-                                                                      _mm256_loadu_si256((const __m256i *)(rec + k))));
-    }
-#elif RNNC_USE_DSP
-    /* QADD16: two saturating int16 additions in one instruction */
-    for (; k + 2 <= n; k += 2) {
-        int32_t a, b;
-        memcpy(&a, gates + k, 4);
-        memcpy(&b, rec + k, 4);
-        a = __qadd16(a, b);
-        memcpy(gates + k, &a, 4);
-    }
-#endif
-    for (; k < n; k++) {
-        gates[k] = (int16_t)rnnc_sat((int32_t)gates[k] + rec[k], INT16_MIN, INT16_MAX);
-    }
-}
 
 /* Activations of the four gates (i, f, c, o) in place, then the new cell state
  * c = f * c + i * g (each product rescaled to the cell scale). On return gates[2h..3h)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rnnc_requantize_neon.h"
 #include "rnnc_sigmoid_table.h"
 
 /* the table pairs (T[u] | T[u + 1] << 16) of four indices */
@@ -74,29 +75,6 @@ static inline int32x4_t rnnc_tanh_neon(int32x4_t x, int32_t input_left_shift)
     return vshrq_n_s32(r, 8);
 }
 
-/* lanes clamped into [lo, hi] */
-static inline int32x4_t rnnc_clamp_neon(int32x4_t v, int32_t lo, int32_t hi)
-{
-    return vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
-}
-
-/* four int16 / int8 values widened to int32 lanes, and back (values already in range) */
-static inline int32x4_t rnnc_neon_load_s16(const int16_t *p)
-{
-    return vmovl_s16(vld1_s16(p));
-}
-
-static inline void rnnc_neon_store_s16(int16_t *p, int32x4_t v)
-{
-    vst1_s16(p, vmovn_s32(v));
-}
-
-static inline void rnnc_neon_store_s8(int8_t *p, int32x4_t v)
-{
-    const int8x8_t b = vmovn_s16(vcombine_s16(vmovn_s32(v), vmovn_s32(v)));
-    const uint32_t word = vget_lane_u32(vreinterpret_u32_s8(b), 0);
-    memcpy(p, &word, 4);
-}
 #endif
 
 #endif /* RNNC_LUT_NEON_H */

@@ -1,13 +1,17 @@
 /*
- * rnnc_sigmoid_s16.c - int16 logistic of the LSTM/GRU gates: Helium or NEON four lanes at a time
- * (rnnc_lut_mve.h, rnnc_lut_neon.h), portable C for the rest or everywhere else.
+ * rnnc_sigmoid_s16.c - int16 logistic of the LSTM/GRU gates: Helium or NEON four lanes,
+ * AVX2 eight lanes at a time (rnnc_lut_mve.h, rnnc_lut_neon.h, rnnc_lut_x8.h), portable C for the
+ * rest or everywhere else.
  */
+#include "rnnc_dispatch_x86.h"
 #include "rnnc_lut_mve.h"
 #include "rnnc_lut_neon.h"
+#include "rnnc_lut_x8.h"
+#include "rnnc_requantize_x8.h"
 #include "rnnc_sigmoid_s16.h"
 #include "rnnc_sigmoid_table.h"
 
-void rnnc_sigmoid_s16(const int16_t *in, int16_t *out, int32_t n)
+void RNNC_ISA_FN(rnnc_sigmoid_s16)(const int16_t *in, int16_t *out, int32_t n)
 {
     int32_t k = 0;
 #if RNNC_USE_MVE
@@ -17,6 +21,10 @@ void rnnc_sigmoid_s16(const int16_t *in, int16_t *out, int32_t n)
 #elif RNNC_USE_NEON
     for (; k + 4 <= n; k += 4) {
         rnnc_neon_store_s16(out + k, rnnc_sigmoid_neon(rnnc_neon_load_s16(in + k)));
+    }
+#elif RNNC_USE_AVX2
+    for (; k + 8 <= n; k += 8) {
+        rnnc_x8_store_s16(out + k, rnnc_sigmoid_x8(rnnc_x8_load_s16(in + k)));
     }
 #endif
     for (; k < n; k++) {
@@ -39,3 +47,7 @@ void rnnc_sigmoid_s16(const int16_t *in, int16_t *out, int32_t n)
         out[k] = (int16_t)(r >> 10);
     }
 }
+
+#if RNNC_X86_DISPATCH && !defined(RNNC_ISA_BUILD)
+RNNC_X86_DISPATCHER(rnnc_sigmoid_s16, (const int16_t *in, int16_t *out, int32_t n), (in, out, n))
+#endif

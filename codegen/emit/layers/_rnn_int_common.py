@@ -31,5 +31,6 @@ def direction_arrays(q, ctx, d: int, layout: str) -> list:
     """Weights and effective biases of direction d, as the step kernel reads them."""
     s = get_scheme(q.scheme)
     w, r, bx, bh = kernel_arrays(q, d, s.kernel_suffix, rows=layout == "rows")
-    return [ctx.array("int8_t", f"w{d}", w), ctx.array("int8_t", f"r{d}", r),
+    align = ctx.target.get("weight_align")   # the SIMD loads' width on hosts (target.toml)
+    return [ctx.array("int8_t", f"w{d}", w, align=align), ctx.array("int8_t", f"r{d}", r, align=align),
             ctx.array(s.bias_ctype, f"bx{d}", bx, per_line=8), ctx.array(s.bias_ctype, f"bh{d}", bh, per_line=8)]

@@ -91,7 +91,8 @@ def emit_rnn_float(q, ctx) -> LayerCode:
                      comment=f"{layer.kind.upper()} {layer.direction}, hidden {H}")
     for d, dp in enumerate(layer.dirs):
         w, r, b = _stacked(layer, d)
-        code.weights += [ctx.array("float", f"w{d}", w, per_line=8), ctx.array("float", f"r{d}", r, per_line=8),
+        code.weights += [ctx.array("float", f"w{d}", w, per_line=8, align=ctx.target.get("weight_align")),
+                         ctx.array("float", f"r{d}", r, per_line=8, align=ctx.target.get("weight_align")),
                          ctx.array("float", f"b{d}", b, per_line=8)]
         if layer.kind == "gru" and layer.linear_before_reset:
             code.weights.append(ctx.array("float", f"rbh{d}", dp.gates["h"].Rb, per_line=8))

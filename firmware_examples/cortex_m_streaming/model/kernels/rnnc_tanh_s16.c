@@ -1,14 +1,18 @@
 /*
  * rnnc_tanh_s16.c - int16 tanh via the sigmoid table, tanh(x) = 2 sigmoid(2x) - 1: Helium or
- * NEON four lanes at a time (rnnc_lut_mve.h, rnnc_lut_neon.h), portable C for the rest or everywhere else.
+ * NEON four lanes, AVX2 eight lanes at a time (rnnc_lut_mve.h, rnnc_lut_neon.h, rnnc_lut_x8.h),
+ * portable C for the rest or everywhere else.
  */
+#include "rnnc_dispatch_x86.h"
 #include "rnnc_lut_mve.h"
 #include "rnnc_lut_neon.h"
+#include "rnnc_lut_x8.h"
+#include "rnnc_requantize_x8.h"
 #include "rnnc_requantize.h"
 #include "rnnc_sigmoid_table.h"
 #include "rnnc_tanh_s16.h"
 
-void rnnc_tanh_s16(const int16_t *in, int16_t *out, int32_t n, int32_t input_left_shift)
+void RNNC_ISA_FN(rnnc_tanh_s16)(const int16_t *in, int16_t *out, int32_t n, int32_t input_left_shift)
 {
     int32_t k = 0;
 #if RNNC_USE_MVE
@@ -18,6 +22,10 @@ void rnnc_tanh_s16(const int16_t *in, int16_t *out, int32_t n, int32_t input_lef
 #elif RNNC_USE_NEON
     for (; k + 4 <= n; k += 4) {
         rnnc_neon_store_s16(out + k, rnnc_tanh_neon(rnnc_neon_load_s16(in + k), input_left_shift));
+    }
+#elif RNNC_USE_AVX2
+    for (; k + 8 <= n; k += 8) {
+        rnnc_x8_store_s16(out + k, rnnc_tanh_x8(rnnc_x8_load_s16(in + k), input_left_shift));
     }
 #endif
     for (; k < n; k++) {
@@ -48,3 +56,7 @@ void rnnc_tanh_s16(const int16_t *in, int16_t *out, int32_t n, int32_t input_lef
         out[k] = (int16_t)rnnc_floor_shift(r, 8);
     }
 }
+
+#if RNNC_X86_DISPATCH && !defined(RNNC_ISA_BUILD)
+RNNC_X86_DISPATCHER(rnnc_tanh_s16, (const int16_t *in, int16_t *out, int32_t n, int32_t input_left_shift), (in, out, n, input_left_shift))
+#endif

@@ -20,7 +20,7 @@ void RNNC_ISA_FN(rnnc_lstm_step_s8)(const rnnc_lstm_s8_params_t *p, const int8_t
                    n_in, h, p->input_multiplier[g], p->input_shift[g]);
         p->gate_fc(hidden, p->recurrent_weights + g * p->recurrent_gate_stride, p->recurrent_bias + g * h, rec,
                    h, h, p->recurrent_multiplier[g], p->recurrent_shift[g]);
-        rnnc_lstm_add_gates(gates + g * h, rec, h);
+        rnnc_add_sat_s16(gates + g * h, rec, h);
     }
     rnnc_lstm_update_cell(gates, cell, h, p->forget_cell_multiplier, p->forget_cell_shift,
                           p->input_gate_multiplier, p->input_gate_shift, p->cell_clip,
