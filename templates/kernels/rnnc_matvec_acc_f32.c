@@ -152,7 +152,8 @@ static inline void rnnc_rows4_f32(const float *in, const float *w0, int32_t n, f
 }
 #endif
 
-/* one row's dot product with in: eight partial sums in a fixed order */
+/* one row's dot product with in: eight partial sums in a fixed order (element i goes to sum
+   i % 8, the tail to sum 0). The fixed-count lane loop is what compilers vectorize. */
 static inline float rnnc_dot_f32(const float *row, const float *in, int32_t n)
 {
     float part[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};

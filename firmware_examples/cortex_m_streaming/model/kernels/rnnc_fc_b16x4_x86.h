@@ -16,38 +16,72 @@
 #if RNNC_USE_AVX512VNNI
 #include "rnnc_requantize_x16.h"
 
-/* Four consecutive 16-row blocks over all input groups. The accumulators are locals so that
-   they stay in registers at -O2 (an indexed array would live on the stack). */
-static inline void rnnc_fc_blocks4_vnni(const int8_t *in, int32_t in_size, const int8_t *w, int32_t k4,
-                                        __m512i acc[4])
+#define RNNC_FC_X16_BLOCKS 8 /* blocks per pass: 8 independent VPDPBUSD chains hide its latency */
+
+/* The weights of group kg in every block of a pass times the broadcast input word xb. */
+#define RNNC_FC_VNNI8(xb, w, stride)                                                             \
+    do {                                                                                         \
+        a0 = _mm512_dpbusd_epi32(a0, xb, _mm512_loadu_si512(w));                                 \
+        a1 = _mm512_dpbusd_epi32(a1, xb, _mm512_loadu_si512((w) + (stride)));                    \
+        a2 = _mm512_dpbusd_epi32(a2, xb, _mm512_loadu_si512((w) + 2 * (stride)));                \
+        a3 = _mm512_dpbusd_epi32(a3, xb, _mm512_loadu_si512((w) + 3 * (stride)));                \
+        a4 = _mm512_dpbusd_epi32(a4, xb, _mm512_loadu_si512((w) + 4 * (stride)));                \
+        a5 = _mm512_dpbusd_epi32(a5, xb, _mm512_loadu_si512((w) + 5 * (stride)));                \
+        a6 = _mm512_dpbusd_epi32(a6, xb, _mm512_loadu_si512((w) + 6 * (stride)));                \
+        a7 = _mm512_dpbusd_epi32(a7, xb, _mm512_loadu_si512((w) + 7 * (stride)));                \
+    } while (0)
+
+/* Eight consecutive 16-row blocks over all input groups: the full groups straight from the
+   input (one 4-byte load, flipped to x + 128), then the partial last group. The accumulators
+   are locals so that they stay in registers at -O2 (an indexed array would live on the stack). */
+static inline void rnnc_fc_pass_vnni(const int8_t *in, int32_t in_size, const int8_t *w, int32_t k4, __m512i acc[8])
 {
     const int32_t full = in_size / 4, stride = k4 * 64;
-    __m512i a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
     int32_t kg;
-    for (kg = 0; kg < k4; kg++, w += 64) {
-        const __m512i xb = _mm512_set1_epi32((int32_t)rnnc_fc_word_u8(in, in_size, kg, full));
-        a0 = _mm512_dpbusd_epi32(a0, xb, _mm512_loadu_si512(w));
-        a1 = _mm512_dpbusd_epi32(a1, xb, _mm512_loadu_si512(w + stride));
-        a2 = _mm512_dpbusd_epi32(a2, xb, _mm512_loadu_si512(w + 2 * stride));
-        a3 = _mm512_dpbusd_epi32(a3, xb, _mm512_loadu_si512(w + 3 * stride));
+    for (kg = 0; kg < full; kg++, w += 64) {
+        int32_t word;
+        memcpy(&word, in + kg * 4, 4);
+        {
+            const __m512i xb = _mm512_xor_si512(_mm512_set1_epi32(word), flip);
+            RNNC_FC_VNNI8(xb, w, stride);
+        }
+    }
+    if (full < k4) {
+        const __m512i xb = _mm512_set1_epi32((int32_t)rnnc_fc_group_u8(in, in_size, full));
+        RNNC_FC_VNNI8(xb, w, stride);
     }
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
     acc[3] = a3;
+    acc[4] = a4;
+    acc[5] = a5;
+    acc[6] = a6;
+    acc[7] = a7;
 }
+#undef RNNC_FC_VNNI8
 
-/* one 16-row block */
+/* one 16-row block (the last blocks of a layer): even and odd groups in two chains, added at
+   the end (int32 addition is associative, so the sum is the same) */
 static inline __m512i rnnc_fc_block1_vnni(const int8_t *in, int32_t in_size, const int8_t *w, int32_t k4,
                                           __m512i acc)
 {
     const int32_t full = in_size / 4;
+    __m512i odd = _mm512_setzero_si512();
     int32_t kg;
-    for (kg = 0; kg < k4; kg++, w += 64) {
+    for (kg = 0; kg + 2 <= k4; kg += 2, w += 128) {
+        acc = _mm512_dpbusd_epi32(acc, _mm512_set1_epi32((int32_t)rnnc_fc_word_u8(in, in_size, kg, full)),
+                                  _mm512_loadu_si512(w));
+        odd = _mm512_dpbusd_epi32(odd, _mm512_set1_epi32((int32_t)rnnc_fc_word_u8(in, in_size, kg + 1, full)),
+                                  _mm512_loadu_si512(w + 64));
+    }
+    if (kg < k4) {
         acc = _mm512_dpbusd_epi32(acc, _mm512_set1_epi32((int32_t)rnnc_fc_word_u8(in, in_size, kg, full)),
                                   _mm512_loadu_si512(w));
     }
-    return acc;
+    return _mm512_add_epi32(acc, odd);
 }
 #elif RNNC_USE_AVX2
 #include "rnnc_requantize_x8.h"

@@ -36,17 +36,17 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_b16x4)(const int8_t *in, const int8_t *weight, c
     const int32_t k4 = (in_size + 3) / 4;
     const int32_t blocks = (out_size + 15) / 16;
     int32_t block, b;
-    for (block = 0; block < blocks; block += 4) {
-        const int32_t nb = blocks - block < 4 ? blocks - block : 4;
-        __m512i acc[4];
-        __mmask16 m[4];
+    for (block = 0; block < blocks; block += RNNC_FC_X16_BLOCKS) {
+        const int32_t nb = blocks - block < RNNC_FC_X16_BLOCKS ? blocks - block : RNNC_FC_X16_BLOCKS;
+        __m512i acc[RNNC_FC_X16_BLOCKS];
+        __mmask16 m[RNNC_FC_X16_BLOCKS];
         for (b = 0; b < nb; b++) {
             const int32_t rows = out_size - (block + b) * 16 < 16 ? out_size - (block + b) * 16 : 16;
             m[b] = (__mmask16)((1u << rows) - 1u);
             acc[b] = _mm512_maskz_loadu_epi32(m[b], bias + (block + b) * 16);
         }
-        if (nb == 4) {
-            rnnc_fc_blocks4_vnni(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc);
+        if (nb == RNNC_FC_X16_BLOCKS) {
+            rnnc_fc_pass_vnni(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc);
         } else {
             for (b = 0; b < nb; b++) {
                 acc[b] = rnnc_fc_block1_vnni(in, in_size, weight + (int32_t)(block + b) * k4 * 64, k4, acc[b]);
@@ -148,15 +148,16 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_b16x4)(const int8_t *in, const int8_t *weight, c
         const int32_t rows = out_size - block * 16 < 16 ? out_size - block * 16 : 16;
         const int8_t *w = weight + (int32_t)block * k4 * 64;
         int32_t acc[16];
-        for (r = 0; r < rows; r++) {
-            acc[r] = bias[block * 16 + r];
+        for (r = 0; r < 16; r++) { /* padding rows: zero weights, never stored */
+            acc[r] = r < rows ? bias[block * 16 + r] : 0;
         }
         for (kg = 0; kg < k4; kg++) {
             const uint32_t word = rnnc_fc_group_u8(in, in_size, kg);
             const int32_t q0 = (int32_t)(word & 0xFFu), q1 = (int32_t)((word >> 8) & 0xFFu);
             const int32_t q2 = (int32_t)((word >> 16) & 0xFFu), q3 = (int32_t)(word >> 24);
             const int8_t *wg = w + kg * 64;
-            for (r = 0; r < rows; r++) {
+            /* all 16 rows of the block, a fixed count that compilers vectorize at -O2 and -O3 */
+            for (r = 0; r < 16; r++) {
                 acc[r] += wg[4 * r] * q0 + wg[4 * r + 1] * q1 + wg[4 * r + 2] * q2 + wg[4 * r + 3] * q3;
             }
         }
