@@ -10,10 +10,12 @@ Columns:
                           path is timed from the same build (the row names the path that ran)
   onnxruntime float       its LSTM / GRU op on the float ONNX model (intra-op threads = 1)
   LiteRT int8, TFLM       ai-edge-litert and the tflite-micro interpreter on the .tflite (LSTM)
-Times are medians of repeated runs (our C: repeated step calls) divided by T; in brackets the
-speed-up over onnxruntime float (its time / ours). The CPU and its SIMD flags are printed first.
+Every column is timed once per round, rounds interleaved (a slow spell of a shared machine hits
+all columns alike); each timing is a median of repeated runs (our C: repeated step calls) divided
+by T. Times are medians over the rounds; in brackets the speed-up over onnxruntime float, the
+median of the rounds' ratios (its time / ours). The CPU and its SIMD flags are printed first.
 
-usage: python benchmarks/run_all.py [--cflags "-O2"] [--repeats 15] [--sizes 64 256 512]
+usage: python benchmarks/run_all.py [--cflags "-O2"] [--repeats 9] [--rounds 5] [--sizes 64 256 512]
 """
 from __future__ import annotations
 
@@ -90,7 +92,7 @@ def onnx_from_ir(layer: ir.RecurrentLayer, T: int, path: Path) -> None:
 def build_c(out: Path, prefix: str, qm, cflags: list[str]) -> Path:
     exe = out / "bench"
     srcs = [str(p) for p in model_source_paths(out)]
-    cmd = [find_cc(), *cflags, "-std=c99", f"-DPREFIX={prefix}", f'-DMODEL_HEADER="{prefix}.h"',
+    cmd = [find_cc(), *cflags, "-std=c99", "-DREPEATS=7", f"-DPREFIX={prefix}", f'-DMODEL_HEADER="{prefix}.h"',
            f"-DINPUT_SIZE={qm.input_size}", f"-DOUTPUT_SIZE={qm.output_size}", "-I", str(out),
            str(ROOT / "benchmarks" / "bench_step.c"), *srcs, "-o", str(exe), "-lm"]
     subprocess.run(cmd, check=True)
@@ -152,7 +154,8 @@ def time_tflm(path: Path, x: np.ndarray, repeats: int) -> float | None:
     return median_time(run, max(3, repeats // 3)) / x.shape[1] * 1e6
 
 
-def measure(kind: str, H: int, work: Path, cflags: list[str], paths: list[str], repeats: int) -> dict:
+def measure(kind: str, H: int, work: Path, cflags: list[str], paths: list[str], repeats: int,
+            rounds: int) -> dict:
     T, F = 32, 32
     rng = np.random.default_rng(0)
     xf = rng.standard_normal((T, 1, F)).astype(np.float32)
@@ -170,10 +173,23 @@ def measure(kind: str, H: int, work: Path, cflags: list[str], paths: list[str], 
         calib = np.random.default_rng(1).standard_normal((8, T, F)).astype(np.float32)
         qi = compile_model(str(onnx_path), str(work / f"i{kind}{H}"), scheme="int8", calib=calib, prefix="bench")
     qf = compile_model(str(onnx_path), str(work / f"f{kind}{H}"), scheme="float", prefix="bench")
-    row["ort"] = time_ort(onnx_path, xf, repeats)
     exe_i = build_c(work / f"i{kind}{H}", "bench", qi, cflags)
     exe_f = build_c(work / f"f{kind}{H}", "bench", qf, cflags)
-    row["paths"] = [(p, time_c(exe_i, p), time_c(exe_f, p)) for p in paths]
+    # Interleaved rounds: onnxruntime and every C build timed once per round, so that a slow
+    # spell of a shared machine hits all columns alike; times are medians over the rounds,
+    # speed-ups the medians of the per-round ratios.
+    ort_t, c_t = [], {p: ([], []) for p in paths}
+    ran = {}
+    for _ in range(rounds):
+        ort_t.append(time_ort(onnx_path, xf, repeats))
+        for p in paths:
+            (ti, ran_i), (tf, ran_f) = time_c(exe_i, p), time_c(exe_f, p)
+            c_t[p][0].append(ti)
+            c_t[p][1].append(tf)
+            ran[p] = ran_i if ran_i == ran_f else f"{ran_i} / {ran_f}"
+    row["ort"] = statistics.median(ort_t)
+    row["paths"] = [(ran[p], *[(statistics.median(ts), statistics.median(o / t for o, t in zip(ort_t, ts)))
+                               for ts in c_t[p]]) for p in paths]
     return row
 
 
@@ -181,17 +197,17 @@ def print_table(rows, cflags: str, cpu: str, flags: set[str]) -> None:
     print(f"CPU: {cpu}")
     print(f"SIMD flags: {' '.join(f for f in SHOWN_FLAGS if f in flags) or '(none of interest)'}")
     print(f"Per-step latency, batch 1, one thread, 32 inputs, T = 32; generated C built with {cflags}")
-    print("microseconds per step; in brackets: speed-up over onnxruntime float (its time / ours)\n")
+    print("microseconds per step (medians of interleaved rounds); in brackets: speed-up over onnxruntime")
+    print("float (the median of the rounds' ratios, its time / ours)\n")
     head = (f"{'model':>5} {'H':>4}  {'kernel path that ran':<26} {'rnnc int8 C':>18} {'rnnc float C':>18} "
             f"{'onnxruntime':>12} {'LiteRT int8':>12} {'TFLM':>9}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        for k, (path, (ti, ran_i), (tf, ran_f)) in enumerate(r["paths"]):
-            ran = ran_i if ran_i == ran_f else f"{ran_i} / {ran_f}"
+        for k, (ran, (ti, si), (tf, sf)) in enumerate(r["paths"]):
             extra = (f"{r['ort']:>12.2f} {_cell(r['litert']):>12} {_cell(r['tflm']):>9}" if k == 0 else "")
-            print(f"{r['model']:>5} {r['H']:>4}  {ran:<26} {ti:>9.2f} ({r['ort'] / ti:5.2f}x) "
-                  f"{tf:>9.2f} ({r['ort'] / tf:5.2f}x) {extra}")
+            print(f"{r['model']:>5} {r['H']:>4}  {ran:<26} {ti:>9.2f} ({si:5.2f}x) "
+                  f"{tf:>9.2f} ({sf:5.2f}x) {extra}")
 
 
 def _cell(v) -> str:
@@ -201,7 +217,8 @@ def _cell(v) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cflags", default="-O2", help="flags for the generated C (default: the Makefile's -O2)")
-    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--repeats", type=int, default=9, help="runs per onnxruntime/LiteRT timing")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds of all columns")
     ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     a = ap.parse_args()
     cpu, flags = cpu_info()
@@ -210,7 +227,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rnnc-bench-") as tmp:
         for H in a.sizes:
             for kind in ("lstm", "gru"):
-                rows.append(measure(kind, H, Path(tmp), a.cflags.split(), paths, a.repeats))
+                rows.append(measure(kind, H, Path(tmp), a.cflags.split(), paths, a.repeats, a.rounds))
     print_table(rows, a.cflags, cpu, flags)
 
 

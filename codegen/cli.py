@@ -246,12 +246,13 @@ def cmd_bench(a) -> int:
     from .toolchain.targets import load_target
     qm = _model(a)
     tgt = load_target(qm.target)
-    if not runner_for(tgt).counts_instructions:
-        raise RnncError(f"rnnc bench counts instructions on emulated Cortex-M targets; '{qm.target}' is "
-                        "not one (compile with --target cortex-m4 etc., or time the host with make bench)")
+    runner = runner_for(tgt)
+    if not runner.counts_instructions:
+        raise RnncError(f"rnnc bench counts instructions on emulated targets (Cortex-M, aarch64); '{qm.target}' "
+                        "is not one (compile with --target cortex-m4 etc., or time the host with make bench)")
     ips = instructions_per_step(Path(a.out), tgt, qm)
     print(f"{qm.name} on {qm.target}: {ips:.0f} instructions per time step (model code only, "
-          f"counted in QEMU {tgt['qemu_machine']})")
+          f"counted in {runner.emulation()})")
     return 0
 
 

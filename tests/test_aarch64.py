@@ -61,3 +61,16 @@ def test_aarch64_equals_simulator(tmp_path, kind, scheme, path):
     res = verify_compiled(str(tmp_path), (calib[:4] * 3).astype(np.float32), extra_cflags=flags)
     assert res.ok, res.summary()
     assert res.kernel_path == name
+
+
+def test_bench_and_inspect_cli(tmp_path):
+    """`rnnc bench` counts instructions on aarch64 and names the emulator; inspect names the path."""
+    import subprocess
+    import sys
+    out = tmp_path / "o"
+    compile_model(str(FIXTURES / "lstm_t8_f4_h16.tflite"), str(out), scheme="int8", target="aarch64")
+    res = subprocess.run([sys.executable, "-m", "codegen", "bench", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0 and "instructions per time step" in res.stdout and "qemu-aarch64" in res.stdout, \
+        res.stdout + res.stderr
+    res = subprocess.run([sys.executable, "-m", "codegen", "inspect", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0 and "kernel path: neon\n" in res.stdout, res.stdout + res.stderr

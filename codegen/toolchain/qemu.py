@@ -23,6 +23,9 @@ class QemuSystemRunner(Runner):
     counts_instructions = True
     measures_footprint = True
 
+    def emulation(self) -> str:
+        return f"QEMU {self.target['qemu_machine']}"
+
     def compiler(self) -> str:
         return self.tool(self.target["cc"], INSTALL_HINT)
 

@@ -19,6 +19,9 @@ class QemuUserRunner(Runner):
     testbench_io = "stdio"
     counts_instructions = True
 
+    def emulation(self) -> str:
+        return f"{self.target['qemu']} -cpu {self.target.get('qemu_cpu', 'max')}"
+
     def compiler(self) -> str:
         return self.tool(self.target["cc"], INSTALL_HINT)
 

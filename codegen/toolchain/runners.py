@@ -75,6 +75,10 @@ class Runner:
             plugin: str | None = None) -> subprocess.CompletedProcess:
         raise NotImplementedError
 
+    def emulation(self) -> str:
+        """How programs are emulated where instructions are counted, for reports."""
+        return ""
+
     def check_capacity(self, qm, batch: int, steps: int) -> None:
         """Refuse a testbench run the target cannot hold (nothing to check on the host)."""
 
