@@ -12,7 +12,8 @@
  *   (|255 * 127 * 2| < 2^31), then the pairs of each row summed once per block.
  * - Arm64 SDOT (Armv8.2-A dot product, e.g. -march=armv8.2-a+dotprod): one SDOT per 4 rows x
  *   4 inputs, the offset inputs split into two signed halves (see rnnc_fc_block_neon);
- * - Arm64 NEON without SDOT: the bytes widened to int16 and multiplied-accumulated by SMLAL;
+ * - Arm64 NEON without SDOT: the weights de-interleaved by LD4, widened to int16 and
+ *   multiplied-accumulated by by-element SMLAL (one input lane per weight vector);
  *   requantization four lanes at a time (rnnc_requantize_neon.h);
  * - Arm DSP extension (Cortex-M4/M7/M33/M55): the 4 bytes of a row's group are sign-extended
  *   in pairs (SXTB16), the 4 offset inputs zero-extended in pairs (UXTB16, once per group), and

@@ -46,39 +46,43 @@ static inline void rnnc_fc_block_neon(const int8_t *in, int32_t in_size, const i
     acc[3] = vaddq_s32(acc[3], vaddq_s32(vshlq_n_s32(h3, 1), l3));
 }
 #else
-/* rows r and r+1 of one 16-byte vector (4 rows x 4 inputs), widened to int16, times the 4
-   offset inputs (twice in q16): SMLAL / SMLAL2 add each row's 4 products into its lanes */
-#define RNNC_FC_ROWS2_NEON(w16, a, b)                                                      \
-    do {                                                                                   \
-        (a) = vmlal_s16((a), vget_low_s16(w16), vget_low_s16(q16));                        \
-        (b) = vmlal_high_s16((b), (w16), q16);                                             \
+/* input j of a group times the 16 rows' weights for it (w16lo: rows 0-7, w16hi: rows 8-15,
+   widened to int16), by-element SMLAL / SMLAL2 into the rows' int32 lanes: exact products
+   |127 * 255| < 2^15 */
+#define RNNC_FC_INPUT_NEON(wv, j)                                          \
+    do {                                                                   \
+        const int16x8_t w16lo = vmovl_s8(vget_low_s8(wv));                 \
+        const int16x8_t w16hi = vmovl_high_s8(wv);                         \
+        a0 = vmlal_lane_s16(a0, vget_low_s16(w16lo), q4, j);               \
+        a1 = vmlal_high_lane_s16(a1, w16lo, q4, j);                        \
+        a2 = vmlal_lane_s16(a2, vget_low_s16(w16hi), q4, j);               \
+        a3 = vmlal_high_lane_s16(a3, w16hi, q4, j);                        \
     } while (0)
 
-/* One 16-row block, acc[c] += rows 4c..4c+3: the bytes widened to int16 (exact products
-   |127 * 255| < 2^15 fit SMLAL's int32 lanes), one accumulator per row, summed at the end */
+/* One 16-row block, acc[c] += rows 4c..4c+3. LD4 de-interleaves a group's 64 bytes (row r's
+   four weights are bytes 4r..4r+3) into one vector per input, so each widened weight vector
+   meets its input as a scalar lane and the row sums land in their lanes directly. */
 static inline void rnnc_fc_block_neon(const int8_t *in, int32_t in_size, const int8_t *w, int32_t k4,
                                       int32x4_t acc[4])
 {
     const int32_t full = in_size / 4;
-    int32x4_t r[16];
-    int32_t kg, c;
-    for (c = 0; c < 16; c++) {
-        r[c] = vdupq_n_s32(0);
-    }
+    int32x4_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t kg;
     for (kg = 0; kg < k4; kg++, w += 64) {
-        const int16x8_t q16 = vreinterpretq_s16_u16(vmovl_u8(vreinterpret_u8_u32(
-            vdup_n_u32(rnnc_fc_word_u8(in, in_size, kg, full)))));
-        for (c = 0; c < 4; c++) {
-            const int8x16_t wv = vld1q_s8(w + 16 * c);
-            const int16x8_t lo = vmovl_s8(vget_low_s8(wv)), hi = vmovl_high_s8(wv);
-            RNNC_FC_ROWS2_NEON(lo, r[4 * c], r[4 * c + 1]);
-            RNNC_FC_ROWS2_NEON(hi, r[4 * c + 2], r[4 * c + 3]);
-        }
+        const int8x16x4_t v = vld4q_s8(w);
+        const int16x4_t q4 = vreinterpret_s16_u16(vget_low_u16(vmovl_u8(vreinterpret_u8_u32(
+            vdup_n_u32(rnnc_fc_word_u8(in, in_size, kg, full))))));
+        RNNC_FC_INPUT_NEON(v.val[0], 0);
+        RNNC_FC_INPUT_NEON(v.val[1], 1);
+        RNNC_FC_INPUT_NEON(v.val[2], 2);
+        RNNC_FC_INPUT_NEON(v.val[3], 3);
     }
-    for (c = 0; c < 4; c++) { /* pairwise sums: rows 4c..4c+3 in one vector */
-        acc[c] = vaddq_s32(acc[c], vpaddq_s32(vpaddq_s32(r[4 * c], r[4 * c + 1]), vpaddq_s32(r[4 * c + 2], r[4 * c + 3])));
-    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
+#undef RNNC_FC_INPUT_NEON
 #endif
 #elif RNNC_USE_DSP
 #include <arm_acle.h>
