@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -40,36 +41,31 @@ from codegen.api import compile_model  # noqa: E402
 from codegen.frontends import load_model  # noqa: E402
 from codegen.toolchain.build import model_source_paths  # noqa: E402
 from codegen.toolchain.host import find_cc  # noqa: E402
+from codegen.toolchain.kernel_path import X86_LEVELS, cpu_flags, x86_levels  # noqa: E402
 
 from cortex_m import gru_onnx  # noqa: E402
 
 SIZES = (64, 256, 512)
-#: x86 kernel paths -> the /proc/cpuinfo flags they need (kernels/rnnc_dispatch_x86.h)
-X86_PATHS = {"avx512-vnni": {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"},
-             "avx-vnni": {"avx2", "fma", "avx_vnni"}, "avx2": {"avx2", "fma"}, "portable": set()}
 SHOWN_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx_vnni", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
                "asimd", "asimddp")
 
 
 def cpu_info() -> tuple[str, set[str]]:
-    name, flags = platform.processor() or platform.machine(), set()
+    name = platform.processor() or platform.machine()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and name in ("", platform.machine()):
-                name = value.strip()
-            if key.strip() in ("flags", "Features") and not flags:
-                flags = set(value.split())
+        m = re.search(r"^model name\s*:\s*(.*)$", Path("/proc/cpuinfo").read_text(errors="replace"), re.MULTILINE)
+        name = m.group(1).strip() if m and name in ("", platform.machine()) else name
     except OSError:
         pass
-    return name, flags
+    return name, cpu_flags() or set()
 
 
 def host_paths(flags: set[str]) -> list[str]:
     """The kernel paths this CPU runs, best first ('native' off x86: the build decides)."""
     if platform.machine() not in ("x86_64", "AMD64"):
         return ["native"]
-    return [p for p, need in X86_PATHS.items() if need <= flags]
+    levels = x86_levels(flags)
+    return [p for p in reversed(X86_LEVELS) if p in levels]
 
 
 def onnx_from_ir(layer: ir.RecurrentLayer, T: int, path: Path) -> None:

@@ -33,42 +33,45 @@ rnnc_cc_avx512vnni = 1;
 """
 
 
-def x86_cpu_level(flags: set[str], cc_avxvnni: bool = True, cc_avx512vnni: bool = True) -> str:
-    """The dispatcher's choice for a CPU with these /proc/cpuinfo flags.
+def x86_levels(flags: set[str], cc_avxvnni: bool = True, cc_avx512vnni: bool = True) -> set[str]:
+    """The levels a CPU with these /proc/cpuinfo flags supports (rnnc_x86_cpu_levels()); they
+    are not nested: AVX-512 VNNI CPUs without AVX-VNNI exist.
 
-    >>> x86_cpu_level({"avx", "fma", "avx2"})
-    'avx2'
-    >>> x86_cpu_level({"avx", "fma", "avx2", "avx_vnni"})
-    'avx-vnni'
-    >>> x86_cpu_level({"avx", "fma", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"})
-    'avx512-vnni'
-    >>> x86_cpu_level({"avx", "avx2"})   # no FMA: the dispatcher keeps the portable C
-    'portable'
+    >>> sorted(x86_levels({"avx", "fma", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"}))
+    ['avx2', 'avx512-vnni', 'portable']
+    >>> sorted(x86_levels({"avx", "avx2"}))   # no FMA: only the portable C
+    ['portable']
     """
+    levels = {"portable"}
     if not {"avx", "fma", "avx2"} <= flags:
-        return "portable"
+        return levels
+    levels.add("avx2")
     if {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"} <= flags and cc_avx512vnni:
-        return "avx512-vnni"
-    return "avx-vnni" if "avx_vnni" in flags and cc_avxvnni else "avx2"
+        levels.add("avx512-vnni")
+    if "avx_vnni" in flags and cc_avxvnni:
+        levels.add("avx-vnni")
+    return levels
 
 
-def capped(level: str, cap: str | None) -> str:
-    """RNNC_X86_PATH lowers the level, never raises it (rnnc_x86_level()).
+def chosen(levels: set[str], cap: str | None = None) -> str:
+    """The dispatcher's choice (rnnc_x86_level()): the highest supported level, at or below the
+    one RNNC_X86_PATH names.
 
-    >>> capped("avx512-vnni", "avx2"), capped("avx2", "avx512-vnni"), capped("avx2", None)
-    ('avx2', 'avx2', 'avx2')
+    >>> zen4 = {"portable", "avx2", "avx512-vnni"}
+    >>> chosen(zen4), chosen(zen4, "avx-vnni"), chosen(zen4, "portable"), chosen({"portable", "avx2"}, "avx512-vnni")
+    ('avx512-vnni', 'avx2', 'portable', 'avx2')
     """
-    if cap in X86_LEVELS and X86_LEVELS.index(cap) < X86_LEVELS.index(level):
-        return cap
-    return level
+    top = X86_LEVELS.index(cap) if cap in X86_LEVELS else len(X86_LEVELS) - 1
+    return next(lv for lv in reversed(X86_LEVELS[:top + 1]) if lv in levels or lv == "portable")
 
 
-def _cpu_flags() -> set[str] | None:
+def cpu_flags() -> set[str] | None:
+    """This machine's CPU flags from /proc/cpuinfo (x86 'flags', Arm 'Features'), or None."""
     try:
         text = Path("/proc/cpuinfo").read_text(errors="replace")
     except OSError:
         return None
-    m = re.search(r"^flags\s*:\s*(.*)$", text, re.MULTILINE)
+    m = re.search(r"^(?:flags|Features)\s*:\s*(.*)$", text, re.MULTILINE)
     return set(m.group(1).split()) if m else None
 
 
@@ -98,10 +101,10 @@ def describe(runner, out_dir: Path, defines: list[str]) -> str:
     order = [lv for lv in reversed(X86_LEVELS)
              if (lv != "avx-vnni" or cc_avxvnni) and (lv != "avx512-vnni" or cc_avx512vnni)]
     line = f"x86 run-time dispatch ({' > '.join(order)})"
-    flags = _cpu_flags()
+    flags = cpu_flags()
     if flags is None:
         return line + "; this CPU: unknown (no /proc/cpuinfo)"
     cap = os.environ.get("RNNC_X86_PATH")
-    level = capped(x86_cpu_level(flags, cc_avxvnni, cc_avx512vnni), cap)
+    level = chosen(x86_levels(flags, cc_avxvnni, cc_avx512vnni), cap)
     return line + f"; this CPU: {level}" + (f" (RNNC_X86_PATH={cap})" if cap else "")
 

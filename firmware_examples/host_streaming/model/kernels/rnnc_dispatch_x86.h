@@ -4,7 +4,8 @@
  * dispatched kernel defines with RNNC_X86_DISPATCHER. Empty outside dispatching builds.
  *
  * The environment variable RNNC_X86_PATH (portable, avx2, avx-vnni, avx512-vnni) caps the
- * level, to measure or test a lower path on a CPU that offers more; it never raises it.
+ * level, to measure or test a lower path on a CPU that offers more; it never raises it, and
+ * never picks a level the CPU lacks.
  */
 #ifndef RNNC_DISPATCH_X86_H
 #define RNNC_DISPATCH_X86_H
@@ -16,52 +17,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* the highest level this CPU and its operating system support: the instructions (CPUID) and
-   the saved register state (XGETBV: YMM for AVX2, opmask and ZMM for AVX-512) */
-static inline int rnnc_x86_cpu_level(void)
+/* The levels this CPU and its operating system support, one bit per RNNC_ISA_* level: the
+   instructions (CPUID) and the saved register state (XGETBV: YMM for AVX2, opmask and ZMM for
+   AVX-512). The levels are not nested: AVX-512 VNNI CPUs without AVX-VNNI exist (Zen 4,
+   Ice Lake), so a level is usable only when its own bit is set. */
+static inline unsigned rnnc_x86_cpu_levels(void)
 {
     unsigned int a, b, c, d, xcr0_lo, xcr0_hi;
-    int avx2, avxvnni, avx512vnni;
+    unsigned levels = 1u << RNNC_ISA_PORTABLE;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) || !(c & (1u << 28)) || !(c & (1u << 12))) {
-        return RNNC_ISA_PORTABLE; /* no OSXSAVE, AVX or FMA */
+        return levels; /* no OSXSAVE, AVX or FMA */
     }
     __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
     (void)xcr0_hi;
-    if ((xcr0_lo & 0x6u) != 0x6u || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-        return RNNC_ISA_PORTABLE;
+    if ((xcr0_lo & 0x6u) != 0x6u || !__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((b >> 5) & 1u)) {
+        return levels; /* no YMM state or no AVX2 */
     }
-    avx2 = (b >> 5) & 1u;
-    avx512vnni = ((b >> 16) & 1u) && ((b >> 30) & 1u) && ((b >> 31) & 1u) && ((c >> 11) & 1u) && (xcr0_lo & 0xE0u) == 0xE0u;
-    avxvnni = __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 4) & 1u);
-    if (!avx2) {
-        return RNNC_ISA_PORTABLE;
+    levels |= 1u << RNNC_ISA_AVX2;
+    if (RNNC_CC_AVX512VNNI && ((b >> 16) & 1u) && ((b >> 30) & 1u) && ((b >> 31) & 1u) && ((c >> 11) & 1u) &&
+        (xcr0_lo & 0xE0u) == 0xE0u) {
+        levels |= 1u << RNNC_ISA_AVX512VNNI;
     }
-    if (avx512vnni && RNNC_CC_AVX512VNNI) {
-        return RNNC_ISA_AVX512VNNI;
+    if (RNNC_CC_AVXVNNI && __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 4) & 1u)) {
+        levels |= 1u << RNNC_ISA_AVXVNNI;
     }
-    return avxvnni && RNNC_CC_AVXVNNI ? RNNC_ISA_AVXVNNI : RNNC_ISA_AVX2;
+    return levels;
 }
-
 static inline const char *rnnc_x86_path_name(int level)
 {
     static const char *const names[4] = {"portable", "avx2", "avx-vnni", "avx512-vnni"};
     return names[level < 0 || level > 3 ? 0 : level];
 }
-
-/* the level the dispatched kernels use: the CPU's, capped by RNNC_X86_PATH */
+/* the level the dispatched kernels use: the highest the CPU supports, or, when RNNC_X86_PATH
+   names a level, the highest supported one at or below it (never one the CPU lacks) */
 static inline int rnnc_x86_level(void)
 {
-    const int cpu = rnnc_x86_cpu_level();
+    const unsigned levels = rnnc_x86_cpu_levels();
     const char *cap = getenv("RNNC_X86_PATH");
-    int level;
-    for (level = 0; cap != NULL && level < cpu; level++) {
+    int top = 3, level;
+    for (level = 0; cap != NULL && level < 4; level++) {
         if (strcmp(cap, rnnc_x86_path_name(level)) == 0) {
-            return level;
+            top = level;
         }
     }
-    return cpu;
+    for (level = top; level > 0 && !(levels & (1u << level)); level--) {
+    }
+    return level;
 }
-
 #if RNNC_CC_AVXVNNI
 #define RNNC_X86_AVXVNNI_FN(name) name##_avxvnni
 #else
