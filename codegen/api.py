@@ -26,26 +26,32 @@ from .toolchain.targets import load_target
 def compile_model(model_path: str, out_dir: str, *, target: str = "host", scheme: str = "int8",
                   calib: np.ndarray | None = None, prefix: str | None = None,
                   max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
-                  kernels: str = "auto", force: bool = False) -> QModel:
+                  kernels: str = "auto", force: bool = False, lowbit: dict | None = None) -> QModel:
     with stage(f"reading {Path(model_path).name}"):
         model = load_model(model_path)
     return compile_ir(model, out_dir, target=target, scheme=scheme, calib=calib, prefix=prefix,
-                      max_steps=max_steps, layer_schemes=layer_schemes, kernels=kernels, force=force)
+                      max_steps=max_steps, layer_schemes=layer_schemes, kernels=kernels, force=force,
+                      lowbit=lowbit)
 
 
 def compile_ir(model: ir.Model, out_dir: str, *, target: str = "host", scheme: str = "int8",
                calib: np.ndarray | None = None, prefix: str | None = None,
                max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
-               kernels: str = "auto", force: bool = False) -> QModel:
+               kernels: str = "auto", force: bool = False, lowbit: dict | None = None) -> QModel:
     """Quantize an IR model and write the C sources and manifest into out_dir.
+
+    lowbit: settings of the low-bit schemes (quant/lowbit.py LOWBIT_OPTIONS), e.g.
+    {"residual": "auto", "sparsity": 0.5}.
 
     out_dir may hold other files: rnnc refuses to overwrite any it did not write (or that was
     edited since) unless force=True (codegen/outdir.py)."""
     tgt = load_target(target)
     kernels = check_kernels(kernels, tgt)
     prefix = check_prefix(prefix) if prefix is not None else default_prefix(model.name)
+    options = {"max_steps": max_steps} if max_steps else {}
+    options.update(lowbit or {})
     qm = quantize_model(model, scheme, calib, target=target, prefix=prefix,
-                        layer_schemes=layer_schemes, options={"max_steps": max_steps} if max_steps else None)
+                        layer_schemes=layer_schemes, options=options)
     use_kernel_variant(qm, kernels)
     _check_sequence_buffers(qm, tgt)
     with stage("emitting C"):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import RnncError
+from .errors import RnncError, UnsupportedError
 
 INT32_MAX = 2 ** 31 - 1
 MAX_STEPS_LIMIT = 1 << 20     # longest sequence a non-causal model may buffer
@@ -95,21 +95,55 @@ def _layer_schemes(items: list[str] | None) -> dict[str, str] | None:
     return out
 
 
+def _scheme_name(scheme: str, a) -> str:
+    """'binary' with --wbits K [--abits 8] names the scheme binary-wKa8."""
+    if scheme != "binary":
+        if a.wbits is not None or a.abits is not None:
+            if not scheme.startswith("binary"):
+                raise RnncError("--wbits/--abits go with --scheme binary")
+        return scheme
+    if a.wbits is None:
+        raise RnncError("--scheme binary needs --wbits K (1 to 4)")
+    abits = 8 if a.abits is None else a.abits
+    if abits != 8:
+        raise UnsupportedError(f"--abits {abits}: binary-coded activations are not implemented yet; "
+                               "use --abits 8 (int8 activations)")
+    return f"binary-w{a.wbits}a8"
+
+
+def _lowbit_options(a) -> dict:
+    out = {}
+    if a.residual is not None:
+        if a.residual != "auto" and not a.residual.isdigit():
+            raise RnncError(f"--residual must be 'auto' or a number of layers, got '{a.residual[:20]}'")
+        out["residual"] = a.residual if a.residual == "auto" else int(a.residual)
+    if a.residual_threshold is not None:
+        out["residual_threshold_db"] = a.residual_threshold
+    if a.sparsity is not None:
+        out["sparsity"] = a.sparsity
+    return out
+
+
 def cmd_compile(a) -> int:
     from .api import compile_model
     calib = _load_npy(a.calib, "calibration") if a.calib else None
     if calib is not None and calib.dtype == np.float64:
         print(f"rnnc: calibration data {a.calib} is float64; using it as float32")
     try:
-        qm = compile_model(a.model, a.output, target=a.target, scheme=a.scheme, calib=calib,
-                           prefix=a.prefix, max_steps=a.max_steps, layer_schemes=_layer_schemes(a.layer_scheme),
-                           kernels=a.kernels, force=a.force)
+        qm = compile_model(a.model, a.output, target=a.target, scheme=_scheme_name(a.scheme, a),
+                           calib=calib, prefix=a.prefix, max_steps=a.max_steps,
+                           layer_schemes={k: _scheme_name(v, a) for k, v in (_layer_schemes(a.layer_scheme) or {}).items()}
+                           or None, kernels=a.kernels, force=a.force, lowbit=_lowbit_options(a))
     except RnncError as e:
         if a.calib and "calibration" in e.reason and not e.file:
             raise e.with_context(file=a.calib) from None
         raise
     print(f"rnnc: compiled {a.model} -> {a.output} (prefix '{qm.name}', scheme {qm.scheme}, "
           f"target {qm.target}, kernels {qm.kernels}, {len(qm.layers)} layers)")
+    last = qm.layers[-1].report.get("sqnr_db") if qm.layers else None
+    if last is not None:
+        print(f"rnnc: output against float on the calibration data: SQNR {last:.1f} dB "
+              "(per layer: rnnc inspect)")
     _print_kernel_notes(qm, "rnnc: ")
     _print_footprint(qm, Path(a.output), "rnnc: ", quiet_without_tools=True)
     return 0
@@ -275,6 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="longest sequence for non-causal models")
     c.add_argument("--layer-scheme", action="append", metavar="LAYER=SCHEME",
                    help="per-layer scheme override (repeatable); conversion layers join layers of different schemes")
+    c.add_argument("--wbits", type=_int_in(1, 4, "--wbits"), help="--scheme binary: code bits per weight (1-4)")
+    c.add_argument("--abits", type=_int_in(1, 8, "--abits"), help="--scheme binary: activation bits (8)")
+    c.add_argument("--residual", metavar="auto|N",
+                   help="int4: a second int4 tensor for W - Q(W) in layers coding below --residual-threshold "
+                        "(auto) or in the N worst layers")
+    c.add_argument("--residual-threshold", type=float, metavar="DB",
+                   help="weight SQNR below which --residual auto adds the tensor (default 20)")
+    c.add_argument("--sparsity", type=float, metavar="S",
+                   help="low-bit schemes: prune the fraction S of each gate matrix (smallest |w|) before coding")
     c.add_argument("--force", action="store_true",
                    help="replace files in the output folder that rnnc did not write, or that were edited")
     c.add_argument("--kernels", default="auto",

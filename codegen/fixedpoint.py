@@ -100,11 +100,13 @@ def multiply_by_quantized_multiplier(x, multiplier, shift):
     """TFLM's int32 MultiplyByQuantizedMultiplier: left shift, SRDHM, then rounding right shift.
 
     The left-shifted value is kept in int32 as TFLite does (it wraps only for inputs the
-    quantizer never produces; the simulator saturates there instead of wrapping)."""
+    quantizer never produces; the simulator saturates there instead of wrapping).
+    `multiplier` and `shift` may be arrays that broadcast against x (one per output channel)."""
     x = np.asarray(x, np.int64)
-    left = max(int(shift), 0)
-    right = max(-int(shift), 0)
-    xs = np.clip(x * (1 << left), INT32_MIN, INT32_MAX)
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    xs = np.clip(x * (np.int64(1) << left), INT32_MIN, INT32_MAX)
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(xs, multiplier), right)
 
 

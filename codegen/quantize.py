@@ -22,7 +22,7 @@ from .calibrate import Stats
 from .errors import RnncError
 from .qmodel import QLayer, QModel
 from .quant.common import activation_qparams
-from .registry import QUANTIZERS, lookup
+from .registry import QUANTIZERS, lookup, run_planners
 from .progress import stage
 from .schemes import Scheme, get_scheme
 
@@ -70,6 +70,9 @@ def quantize_model(model: ir.Model, scheme: str, calib: np.ndarray | None = None
         raise RnncError(f"scheme '{names[0]}' needs calibration data: pass --calib CALIB.npy "
                         "(float32, shape (batch, T, features))", file=model.source)
 
+    from .quant.lowbit import check_lowbit_options
+    check_lowbit_options(options, schemes, model.source)
+    run_planners(model, schemes, options)
     with stage("quantizing"):
         qlayers = _quantize_chain(model, schemes, stats, options, pre_quantized)
     first_in_q = qlayers[0].in_q if model.input_kind != "tokens" else None

@@ -16,7 +16,8 @@ codegen/schemes.py gets them) or, rarely, for named schemes:
     @validator("lstm", family="tflite-int")
     def validate_lstm_int(q: QLayer, check) -> None: ...
 
-Lookups try the layer's scheme first, then its family.
+Lookups try the layer's scheme first, then its family, then the family it extends
+(codegen/schemes.py).
 
 A kernel backend other than rnnc's own (rnnc compile --kernels cmsis-nn) registers emitters
 for the layers it implements; every other layer keeps the default emitter:
@@ -56,6 +57,9 @@ VALIDATORS: dict[tuple[str, str], Callable] = {}
 #: (kind, scheme) -> codec(q, role, values, stored: bool): a recurrent layer's state ('h', 'c')
 #: between real numbers (B, hidden) and the form its C state fields hold (codegen/state.py)
 STATE_CODECS: dict[tuple[str, str], Callable] = {}
+#: family -> planner(model, schemes, options): model-wide choices a family makes before its
+#: layers are quantized one by one (which int4 layers get a residual tensor)
+PLANNERS: dict[str, Callable] = {}
 #: (backend, kind, scheme) -> emitter of a layer implemented by an external kernel library
 BACKEND_EMITTERS: dict[tuple[str, str, str], Callable] = {}
 #: (backend, kind, scheme) -> declines(q): None when the library takes the layer, else why not
@@ -98,6 +102,23 @@ def state_codec(kind: str, *schemes: str, family: str | None = None):
     return _register(STATE_CODECS, kind, schemes, family)
 
 
+def planner(family: str):
+    def deco(fn: Callable) -> Callable:
+        if family in PLANNERS:
+            raise RuntimeError(f"duplicate planner for family '{family}'")
+        PLANNERS[family] = fn
+        return fn
+    return deco
+
+
+def run_planners(model, schemes, options: dict) -> None:
+    """Each family used by the model plans what it needs to know about the whole model."""
+    load_plugins()
+    for family in sorted({s.family for s in schemes}):
+        if family in PLANNERS:
+            PLANNERS[family](model, schemes, options)
+
+
 def emitter(kind: str, *schemes: str, family: str | None = None, backend: str | None = None,
             declines: Callable | None = None):
     if backend is None:
@@ -113,13 +134,35 @@ def emitter(kind: str, *schemes: str, family: str | None = None, backend: str | 
     return deco
 
 
-def _find(table: dict, kind: str, scheme: str, prefix: tuple = ()):
-    """The registration for (kind, scheme): the scheme's own, else its family's."""
+def _owners(scheme: str) -> list[str]:
+    """Registration keys of a scheme, most specific first: the scheme, its family, and the
+    family that family extends."""
     from .schemes import SCHEMES
-    if prefix + (kind, scheme) in table:
-        return table[prefix + (kind, scheme)]
     s = SCHEMES.get(scheme) if isinstance(scheme, str) else None
-    return table.get(prefix + (kind, FAMILY + s.family)) if s is not None else None
+    if s is None:
+        return [scheme]
+    return [scheme, FAMILY + s.family] + ([FAMILY + s.extends] if s.extends else [])
+
+
+def _find(table: dict, kind: str, scheme: str, prefix: tuple = ()):
+    """The registration for (kind, scheme): the scheme's own, else its family's, else the
+    extended family's."""
+    for owner in _owners(scheme):
+        if prefix + (kind, owner) in table:
+            return table[prefix + (kind, owner)]
+    return None
+
+
+def _find_backend(backend: str, kind: str, scheme: str):
+    """A kernel backend's (emitter, declines) for a layer, or None. A backend serves a layer
+    only at the level that owns its default emitter: an extending family that emits a kind
+    itself (low-bit LSTM weights) is never handed to the extended family's library."""
+    for owner in _owners(scheme):
+        if (backend, kind, owner) in BACKEND_EMITTERS:
+            return BACKEND_EMITTERS[(backend, kind, owner)], BACKEND_DECLINES[(backend, kind, owner)]
+        if (kind, owner) in EMITTERS:
+            return None
+    return None
 
 
 def validate_layer(q, check) -> None:
@@ -135,22 +178,19 @@ def lookup_emitter(kind: str, scheme: str, backend: str | None, where: str = "")
     """The emitter of a layer: the backend's own when it has one, else rnnc's."""
     load_plugins()
     if backend:
-        fn = _find(BACKEND_EMITTERS, kind, scheme, (backend,))
-        if fn is not None:
-            return fn
+        found = _find_backend(backend, kind, scheme)
+        if found is not None:
+            return found[0]
     return lookup(EMITTERS, kind, scheme, "C emitter", where)
 
 
 def backend_declines(backend: str, q) -> str | None:
     """None when a kernel backend implements this layer, else why it does not."""
     load_plugins()
-    fn = _find(BACKEND_EMITTERS, q.kind, q.scheme, (backend,))
-    if fn is None:
+    found = _find_backend(backend, q.kind, q.scheme)
+    if found is None:
         return f"{backend} does not implement {q.kind} layers ({q.scheme})"
-    from .schemes import SCHEMES
-    key = next(k for k in ((backend, q.kind, q.scheme), (backend, q.kind, FAMILY + SCHEMES[q.scheme].family))
-               if k in BACKEND_EMITTERS)
-    declines = BACKEND_DECLINES[key]
+    declines = found[1]
     return declines(q) if declines else None
 
 

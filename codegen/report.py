@@ -75,7 +75,8 @@ def layer_rows(qm: QModel, target: dict) -> list[dict]:
             scheme=q.scheme, kernels=layer_backend(qm, q) or "rnnc", params=parameter_count(q), weight_bytes=weight_bytes,
             state_bytes=sum(C_SIZES[b.ctype] * b.count for b in v.code.state),
             scratch_bytes=sum(C_SIZES[b.ctype] * b.count for b in v.code.scratch),
-            macs=macs_per_step(q), sqnr=q.report.get("sqnr_db")))
+            macs=macs_per_step(q), sqnr=q.report.get("sqnr_db"),
+            bits=8 * weight_bytes / parameter_count(q) if parameter_count(q) else None))
     return rows
 
 
@@ -84,18 +85,26 @@ def _direction(q) -> str:
     return "" if d in (None, "forward") else f"({d})"
 
 
+def _total_bits(rows: list[dict]) -> str:
+    params = sum(r["params"] for r in rows)
+    return f"{8 * sum(r['weight_bytes'] for r in rows) / params:.2f}" if params else "-"
+
+
 def format_table(rows: list[dict]) -> str:
     cols = [("layer", "layer"), ("type", "type"), ("sizes", "in->out"), ("scheme", "scheme"),
             ("kernels", "kernels"), ("params", "params"), ("weight_bytes", "weight B"), ("state_bytes", "state B"),
-            ("scratch_bytes", "scratch B"), ("macs", "MACs/step"), ("sqnr", "SQNR dB")]
+            ("scratch_bytes", "scratch B"), ("macs", "MACs/step"), ("bits", "bits/param"), ("sqnr", "SQNR dB")]
     def fmt(k, v):
+        if k == "bits":
+            return "-" if v is None else f"{v:.2f}"
         if k == "sqnr":
             return "-" if v is None else ("inf" if v == float("inf") else f"{v:.1f}")
         return str(v)
     table = [[h for _, h in cols]] + [[fmt(k, r[k]) for k, _ in cols] for r in rows]
     total = ["total", "", "", "", "", str(sum(r["params"] for r in rows)),
              str(sum(r["weight_bytes"] for r in rows)), str(sum(r["state_bytes"] for r in rows)),
-             str(sum(r["scratch_bytes"] for r in rows)), str(sum(r["macs"] for r in rows)), ""]
+             str(sum(r["scratch_bytes"] for r in rows)), str(sum(r["macs"] for r in rows)),
+             _total_bits(rows), ""]
     table.append(total)
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
     lines = ["  ".join(c.rjust(w) if i >= 5 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))

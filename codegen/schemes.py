@@ -7,13 +7,17 @@ Implementations register per *family*, so every scheme of a family gets them at 
     register_scheme(Scheme("int16x8", family="tflite-int", act_dtype="int16", weight_bits=8, ...))
 
 is all it takes to add a scheme whose arithmetic an existing family already implements; a new
-family (int4, k-bit binary, ternary) registers its scheme(s) here and its quantizer,
-simulator, emitter and validator for each layer kind with `family=...`.
+family registers its scheme(s) here and its quantizer, simulator, emitter and validator for each
+layer kind with `family=...`. A family may `extend` another: layer kinds it does not register
+itself are served by the other family (the 'lowbit' family codes the recurrent layers' weights in
+1-4 bits and keeps the int8 arithmetic of everything else).
 
 >>> get_scheme("int8").act_ctype, get_scheme("int8").value_range
 ('int8_t', (-128, 127))
 >>> get_scheme("int16x8").kernel_suffix, get_scheme("float").is_float
 ('s16', True)
+>>> get_scheme("binary-w2a8").coder_settings, get_scheme("int4").extends
+({'coder': 'binary', 'k': 2}, 'tflite-int')
 """
 from __future__ import annotations
 
@@ -37,6 +41,15 @@ class Scheme:
     bias_dtype: str      # 'float32' | 'int32' | 'int64'
     kernel_suffix: str   # dtype suffix of its kernels ('f32', 's8', 's16'; CMSIS-NN style)
     description: str
+    #: the family whose implementations serve the layer kinds this scheme's own family does
+    #: not register (the low-bit schemes code the recurrent weights and keep int8 glue)
+    extends: str | None = None
+    #: the weight coder's settings (codegen/quant/lowbit_weights.py), e.g. {'coder': 'binary', 'k': 2}
+    coder: tuple = ()
+
+    @property
+    def coder_settings(self) -> dict:
+        return dict(self.coder)
 
     @property
     def is_float(self) -> bool:
@@ -83,3 +96,16 @@ register_scheme(Scheme("int8", "tflite-int", "int8", "int8-symmetric", 8, "int32
                        "TFLite/TFLM integer arithmetic: int8 activations, int8 weights, int32 biases"))
 register_scheme(Scheme("int16x8", "tflite-int", "int16", "int8-symmetric", 8, "int64", "s16",
                        "TFLite/TFLM 16x8: symmetric int16 activations, int8 weights, int64 biases"))
+
+# Low-bit weights, int8 activations (docs/numerics-lowbit.md): the recurrent layers' weights are
+# coded in 1-4 bits; their gates, dense layers and glue keep the int8 arithmetic above.
+register_scheme(Scheme("int4", "lowbit", "int8", "int4-mmse", 4, "int32", "s8",
+                       "int4 weights (MMSE clipping per output channel; --residual adds a second int4 tensor), "
+                       "int8 activations", extends="tflite-int", coder=(("coder", "int4"),)))
+for _k in (1, 2, 3, 4):
+    register_scheme(Scheme(f"binary-w{_k}a8", "lowbit", "int8", f"binary-{_k}", _k, "int32", "s8",
+                           f"{_k}-bit alternating binary codes for weights (one integer coefficient set per "
+                           "row), int8 activations", extends="tflite-int", coder=(("coder", "binary"), ("k", _k))))
+register_scheme(Scheme("ternary-a8", "lowbit", "int8", "ternary", 2, "int32", "s8",
+                       "threshold ternary weights (0.7 mean|w| per row), int8 activations", extends="tflite-int",
+                       coder=(("coder", "ternary"),)))

@@ -30,9 +30,21 @@ def mult_shift(c: Check, d: dict, name: str, act: str, n: int | None = None) -> 
         c.ints(d, f"{name}_shift", n, *shift)
 
 
-def recurrent(q, c: Check, gates: int, extra: tuple[str, ...]) -> tuple[str, int, int]:
+def per_row_mult_shift(c: Check, d: dict, name: str, gates: int, rows: int) -> None:
+    """<name>_mult / <name>_shift as one list of `rows` values per gate (low-bit weights)."""
+    for key, (lo, hi) in ((f"{name}_mult", MULT), (f"{name}_shift", SHIFT8)):
+        v = d.get(key)
+        if not isinstance(v, list) or len(v) != gates:
+            c.fail(f"'{key}' must list {gates} gates")
+        for g in v:
+            c.ints({key: g}, key, rows, lo, hi)
+
+
+def recurrent(q, c: Check, gates: int, extra: tuple[str, ...], levels: str = "int8",
+              per_row: bool = False) -> tuple[str, int, int]:
     """The common part of an integer LSTM/GRU/RNN: per-direction weights, effective biases
-    and gate FC multipliers. Returns (act, hidden, directions)."""
+    and gate FC multipliers (per gate; per gate and row for low-bit `levels` int32).
+    Returns (act, hidden, directions)."""
     a = q.attrs
     act = act_of(q, c)
     direction = c.choice(a, "direction", ["forward", "reverse", "bidirectional"])
@@ -52,12 +64,15 @@ def recurrent(q, c: Check, gates: int, extra: tuple[str, ...]) -> tuple[str, int
     for d, p in enumerate(a["dirs"]):
         if not isinstance(p, dict):
             c.fail(f"direction {d} parameters are missing")
-        c.array(q.arrays, f"w{d}", "int8", (gates, H, q.in_size))
-        c.array(q.arrays, f"r{d}", "int8", (gates, H, H))
+        c.array(q.arrays, f"w{d}", levels, (gates, H, q.in_size))
+        c.array(q.arrays, f"r{d}", levels, (gates, H, H))
         for b in ("bx", "bh"):
             c.values(c.array(q.arrays, f"{b}{d}", bias_t, (gates, H)), f"{b}{d}", *(INT32 if act == "int8" else BIAS64))
-        mult_shift(c, p, "in", act, gates)
-        mult_shift(c, p, "rec", act, gates)
+        for side in ("in", "rec"):
+            if per_row:
+                per_row_mult_shift(c, p, side, gates, H)
+            else:
+                mult_shift(c, p, side, act, gates)
         for name in extra:
             mult_shift(c, p, name, act)
     return act, H, ndir

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..calibrate import Range
 from ..errors import UnsupportedError
+from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..ir import QuantParams
 
 DTYPE_RANGE = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1)}
@@ -97,3 +98,18 @@ def bias_to_int(bias: np.ndarray, scale, what: str) -> np.ndarray:
     if not np.all(np.isfinite(v)) or np.any(np.abs(v) > BIAS64_LIMIT):
         raise UnsupportedError(f"the {what} bias is too large for the scales (more than 2^40 units)")
     return v.astype(np.int64)
+
+
+def fc_multiplier(s_act: float, s_w, out_scale: float):
+    """(multiplier, shift) of an FC term s_act * s_w -> out_scale: scalars for one weight scale
+    (per tensor), lists for one per output row (the low-bit codes' row scales)."""
+    if np.ndim(s_w) == 0:
+        return quantize_multiplier(mul_multiplier(s_act, float(s_w), out_scale))
+    pairs = [quantize_multiplier(mul_multiplier(s_act, float(v), out_scale)) for v in np.asarray(s_w)]
+    return [m for m, _ in pairs], [s for _, s in pairs]
+
+
+def product_scale(s_act: float, s_w):
+    """The accumulator scale s_act * s_w as TFLite forms it (float32 product), scalar or per row."""
+    v = np.float32(s_act) * np.asarray(s_w, np.float32)
+    return float(v) if np.ndim(v) == 0 else v.astype(np.float64)

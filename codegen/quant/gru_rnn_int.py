@@ -18,7 +18,8 @@ from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
 from ..registry import quantizer, state_codec, validator
 from . import _int_checks
-from .common import activation_qparams, bias_to_int, check_fc_limits, dequantize_array, quantize_array
+from .common import (activation_qparams, bias_to_int, check_fc_limits, dequantize_array, fc_multiplier, product_scale,
+                     quantize_array)
 
 Q312, Q015 = 2.0 ** -12, 2.0 ** -15
 
@@ -41,9 +42,21 @@ def _check(layer: ir.RecurrentLayer) -> str:
     return next(iter(names))[-1]
 
 
+def _int8_per_tensor(w: np.ndarray, what: str):
+    """Symmetric int8 with one scale per tensor: (levels int8, scale)."""
+    s = _sym(w)
+    return np.clip(np.round(w / s), -127, 127).astype(np.int8), s
+
+
 @quantizer("gru", family="tflite-int")
 @quantizer("rnn", family="tflite-int")
 def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
+    return quantize_gru_rnn(layer, ctx, _int8_per_tensor)
+
+
+def quantize_gru_rnn(layer: ir.RecurrentLayer, ctx, code) -> QLayer:
+    """The integer GRU/RNN with each gate matrix coded by code(w, what) -> (levels, scale):
+    int8 per tensor here, low-bit levels with one scale per row in quant/lowbit.py."""
     fn = _check(layer)
     act = ctx.act_dtype
     in_q = ctx.in_q
@@ -57,11 +70,9 @@ def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
         W, R, bx, bh, p = [], [], [], [], {k: [] for k in ("in_mult", "in_shift", "rec_mult", "rec_shift")}
         for g in gates:
             gw = dp.gates[g]
-            ws, rs = _sym(gw.W), _sym(gw.R)
-            Wq = np.clip(np.round(gw.W / ws), -127, 127).astype(np.int8)
-            Rq = np.clip(np.round(gw.R / rs), -127, 127).astype(np.int8)
-            sx = float(np.float32(in_q.scale) * np.float32(ws))
-            sh = float(np.float32(h_q.scale) * np.float32(rs))
+            Wq, ws = code(gw.W, f"W{d}.{g}")
+            Rq, rs = code(gw.R, f"R{d}.{g}")
+            sx, sh = product_scale(in_q.scale, ws), product_scale(h_q.scale, rs)
             split = layer.kind == "gru" and g == "h" and layer.linear_before_reset
             b_in = gw.Wb.astype(np.float64) + (0 if split else gw.Rb)
             b_rec = gw.Rb.astype(np.float64) if split else np.zeros_like(b_in)
@@ -70,7 +81,7 @@ def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
             W.append(Wq)
             R.append(Rq)
             for side, s_act, s_w, w_q, b_q in (("in", in_q.scale, ws, Wq, bx[-1]), ("rec", h_q.scale, rs, Rq, bh[-1])):
-                m, s = quantize_multiplier(mul_multiplier(s_act, s_w, Q312))
+                m, s = fc_multiplier(s_act, s_w, Q312)
                 check_fc_limits(w_q, b_q, s, act, f"{'input' if side == 'in' else 'recurrent'} FC of gate '{g}'")
                 p[f"{side}_mult"].append(m)
                 p[f"{side}_shift"].append(s)
@@ -92,15 +103,15 @@ def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
 
 
 @validator("gru", family="tflite-int")
-def validate_gru_int(q, c) -> None:
-    _int_checks.recurrent(q, c, 3, ("rh", "rb", "omz", "zh"))
+def validate_gru_int(q, c, **weights) -> None:
+    _int_checks.recurrent(q, c, 3, ("rh", "rb", "omz", "zh"), **weights)
     c.choice(q.attrs, "activation", ["tanh"])
     c.choice(q.attrs, "linear_before_reset", [True, False])
 
 
 @validator("rnn", family="tflite-int")
-def validate_rnn_int(q, c) -> None:
-    _int_checks.recurrent(q, c, 1, ("out",))
+def validate_rnn_int(q, c, **weights) -> None:
+    _int_checks.recurrent(q, c, 1, ("out",), **weights)
     c.choice(q.attrs, "activation", ["tanh", "relu"])
 
 

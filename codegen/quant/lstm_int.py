@@ -23,7 +23,8 @@ from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
 from ..registry import quantizer, state_codec, validator
 from . import _int_checks
-from .common import activation_qparams, check_fc_limits, dequantize_array, power_of_two_scale, quantize_array
+from .common import (activation_qparams, check_fc_limits, dequantize_array, fc_multiplier, power_of_two_scale,
+                     product_scale, quantize_array)
 
 GATES = ("i", "f", "c", "o")
 GATE_SCALE = 2.0 ** -12     # gate pre-activations, Q3.12
@@ -32,6 +33,13 @@ GATE_OUT_SCALE = 2.0 ** -15  # gate outputs, Q0.15
 
 @quantizer("lstm", family="tflite-int")
 def quantize_lstm_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
+    return quantize_lstm(layer, ctx, _quantize_weights)
+
+
+def quantize_lstm(layer: ir.RecurrentLayer, ctx, quantize_weights) -> QLayer:
+    """The integer LSTM with the gate weights coded by quantize_weights(dp, s_in) -> {gate:
+    (W, W_scale, R, R_scale, bias)}: int8 per tensor here, the low-bit coders' exact integer
+    levels with one scale per row in quant/lowbit.py."""
     _check_supported(layer)
     act = ctx.act_dtype
     fixed = layer.fixed_quant
@@ -50,7 +58,7 @@ def quantize_lstm_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
         # never below 2^-43 (a cell that stays at zero), where the int16 tanh input scaling ends
         cell_scale = max(power_of_two_scale(ctx.stats.range("cell").absmax), 2.0 ** -43)
         cell_clip = 0.0
-        dirs_w = [_quantize_weights(dp, in_q.scale) for dp in layer.dirs]
+        dirs_w = [quantize_weights(dp, in_q.scale) for dp in layer.dirs]
     if in_q is None or in_q.dtype != act:
         raise UnsupportedError(f"the input of an {ctx.scheme} LSTM must be {act}")
     if act == "int16" and (in_q.zero_point != 0 or h_q.zero_point != 0):
@@ -91,10 +99,14 @@ def _quantize_weights(dp: ir.DirectionParams, s_in: float):
         rs = _sym_scale(gw.R)
         W = np.clip(np.round(gw.W / ws), -127, 127).astype(np.int8)
         R = np.clip(np.round(gw.R / rs), -127, 127).astype(np.int8)
-        bias_scale = float(np.float32(s_in) * np.float32(ws))
-        b = np.round((gw.Wb.astype(np.float64) + gw.Rb) / bias_scale).astype(np.int64)
-        out[g] = (W, ws, R, rs, np.clip(b, -2 ** 31, 2 ** 31 - 1))
+        out[g] = (W, ws, R, rs, lstm_bias(gw, s_in, ws))
     return out
+
+
+def lstm_bias(gw, s_in: float, ws) -> np.ndarray:
+    """The gate's input and recurrent biases at the input FC's accumulator scale (int32)."""
+    b = np.round((gw.Wb.astype(np.float64) + gw.Rb) / product_scale(s_in, ws)).astype(np.int64)
+    return np.clip(b, -2 ** 31, 2 ** 31 - 1)
 
 
 def _sym_scale(w: np.ndarray) -> float:
@@ -103,17 +115,18 @@ def _sym_scale(w: np.ndarray) -> float:
 
 
 def _direction_params(w, in_q, h_q, cell_scale, cell_clip, act):
-    Ws = np.stack([w[g][0] for g in GATES]).astype(np.int8)
-    Rs = np.stack([w[g][2] for g in GATES]).astype(np.int8)
+    wtype = np.int8 if w[GATES[0]][0].dtype == np.int8 else np.int32   # low-bit levels stay int32
+    Ws = np.stack([w[g][0] for g in GATES]).astype(wtype)
+    Rs = np.stack([w[g][2] for g in GATES]).astype(wtype)
     bias = np.stack([w[g][4] for g in GATES]).astype(np.int64)
     bx = bias - in_q.zero_point * Ws.astype(np.int64).sum(axis=2)
     bh = -h_q.zero_point * Rs.astype(np.int64).sum(axis=2)
     attrs = {"in_mult": [], "in_shift": [], "rec_mult": [], "rec_shift": [],
-             "w_scale": [float(np.float32(w[g][1])) for g in GATES],
-             "r_scale": [float(np.float32(w[g][3])) for g in GATES]}
+             "w_scale": [np.float32(w[g][1]).tolist() for g in GATES],
+             "r_scale": [np.float32(w[g][3]).tolist() for g in GATES]}
     for g in GATES:
         for side, s_act, s_w in (("in", in_q.scale, w[g][1]), ("rec", h_q.scale, w[g][3])):
-            m, s = quantize_multiplier(mul_multiplier(s_act, s_w, GATE_SCALE))
+            m, s = fc_multiplier(s_act, s_w, GATE_SCALE)
             attrs[f"{side}_mult"].append(m)
             attrs[f"{side}_shift"].append(s)
     power = int(round(math.log2(cell_scale)))
@@ -143,9 +156,10 @@ def _direction_params(w, in_q, h_q, cell_scale, cell_clip, act):
 
 
 @validator("lstm", family="tflite-int")
-def validate_lstm_int(q, c) -> None:
-    """Every field the integer LSTM kernels read, in the ranges their arithmetic is defined for."""
-    _int_checks.recurrent(q, c, 4, ("fc", "ig", "h"))
+def validate_lstm_int(q, c, **weights) -> None:
+    """Every field the integer LSTM kernels read, in the ranges their arithmetic is defined for
+    (`weights`: how the gate weights are held, see _int_checks.recurrent)."""
+    _int_checks.recurrent(q, c, 4, ("fc", "ig", "h"), **weights)
     c.choice(q.attrs, "flavour", ["tflm", "cmsis-nn"]) if "flavour" in q.attrs else None
     for p in q.attrs["dirs"]:
         c.int(p, "tanh_shift", -31, 14)    # tanh input scaling: 32768 * (3 << shift) stays in int32

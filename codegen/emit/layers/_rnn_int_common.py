@@ -1,6 +1,10 @@
 """Shared pieces of the integer LSTM / GRU / RNN emitters: which gate FC a layer's weights are
-laid out for, and the per-direction const arrays in that layout."""
+laid out for, and the per-direction const arrays in that layout (GateWeights: int8 here, the
+low-bit codes in lowbit.py)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 from ...kernel_variants import fc_s8_rows
 from ...schemes import get_scheme
@@ -34,3 +38,21 @@ def direction_arrays(q, ctx, d: int, layout: str) -> list:
     align = ctx.target.get("weight_align")   # the SIMD loads' width on hosts (target.toml)
     return [ctx.array("int8_t", f"w{d}", w, align=align), ctx.array("int8_t", f"r{d}", r, align=align),
             ctx.array(s.bias_ctype, f"bx{d}", bx, per_line=8), ctx.array(s.bias_ctype, f"bh{d}", bh, per_line=8)]
+
+
+@dataclass
+class GateWeights:
+    """How a recurrent layer's gate weights reach its step kernel: the FC kernel that reads
+    them, the const definitions of direction d, and what the parameter block says."""
+    fc: str                                  # gate FC kernel (rnnc_types.h: rnnc_gate_fc_*_fn)
+    definitions: Callable[[int], list]       # d -> ConstArrays and C text, in order
+    strides: tuple                           # (input, recurrent) gate strides: numbers or C expressions
+    weight_cast: str = ""                    # C cast of the weights' symbol to the params' pointer type
+    gate_params: Callable[[dict], dict] = dict   # direction attrs -> the values the params block shows
+    kernels: frozenset = frozenset()         # kernel files beyond `fc`
+
+
+def int8_gate_weights(q, ctx) -> GateWeights:
+    """int8 / int16x8 weights: packed 16x4 blocks or plain rows (gate_fc)."""
+    fc, layout = gate_fc(q, ctx)
+    return GateWeights(fc, lambda d: direction_arrays(q, ctx, d, layout), gate_strides(q, layout))

@@ -5,23 +5,27 @@ from __future__ import annotations
 from ...registry import emitter
 from ...schemes import get_scheme
 from ..layercode import Buffer, LayerCode
-from ._rnn_int_common import TEMPLATE, direction_arrays, gate_fc, gate_strides
+from ._rnn_int_common import TEMPLATE, GateWeights, int8_gate_weights
 
 KERNELS = {"rnnc_sigmoid_s16", "rnnc_tanh_s16", "rnnc_sigmoid_table", "rnnc_requantize", "rnnc_lstm_cell_update"}
 
 
 @emitter("lstm", family="tflite-int")
 def emit_lstm_int(q, ctx) -> LayerCode:
+    return emit_lstm(q, ctx, int8_gate_weights(q, ctx))
+
+
+def emit_lstm(q, ctx, gw: GateWeights) -> LayerCode:
+    """The integer LSTM with its gate weights in the form `gw` describes."""
     s = get_scheme(q.scheme)
     H, zp = q.attrs["hidden_size"], q.attrs["zp_h"]
-    fc, layout = gate_fc(q, ctx)
     step = f"rnnc_lstm_step_{s.kernel_suffix}"
-    code = LayerCode(kernels={step, fc} | KERNELS,
+    code = LayerCode(kernels={step, gw.fc} | KERNELS | gw.kernels,
                      comment=f"integer LSTM ({q.scheme}, TFLM arithmetic), {q.attrs['direction']}, hidden {H}")
     for d, a in enumerate(q.attrs["dirs"]):
-        code.weights += direction_arrays(q, ctx, d, layout)
-        code.weights.append(ctx.macro(TEMPLATE, "lstm_params", d=d, sfx=s.kernel_suffix, fc=fc,
-                                      strides=gate_strides(q, layout), q=q, a=a))
+        code.weights += gw.definitions(d)
+        code.weights.append(ctx.macro(TEMPLATE, "lstm_params", d=d, sfx=s.kernel_suffix, fc=gw.fc,
+                                      strides=gw.strides, q=q, a=gw.gate_params(a), wcast=gw.weight_cast))
     code.scratch.append(Buffer("int16_t", "scratch", 5 * H, "gates (4H) and one recurrent term (H)"))
     if q.causal:
         h, c = ctx.state("h"), ctx.state("c")

@@ -11,6 +11,7 @@
 #ifndef RNNC_TYPES_H
 #define RNNC_TYPES_H
 
+#include <stddef.h> /* NULL in the low-bit weight descriptors */
 #include <stdint.h>
 
 /* int8 input, int16 (Q3.12) output: gate terms of the int8 recurrent layers */
@@ -19,6 +20,34 @@ typedef void (*rnnc_gate_fc_s8_fn)(const int8_t *in, const int8_t *weight, const
 /* int16 input, int16 (Q3.12) output, int64 accumulators: gate terms of the int16x8 layers */
 typedef void (*rnnc_gate_fc_s16_fn)(const int16_t *in, const int8_t *weight, const int64_t *bias, int16_t *out,
                                     int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift);
+
+/*
+ * Low-bit gate weights (docs/numerics-lowbit.md). The low-bit gate FCs rnnc_fc_s8_s16_w4 and
+ * rnnc_fc_s8_s16_wb have the rnnc_gate_fc_s8_fn signature, but their `weight` argument points at
+ * one of these descriptors (cast to const int8_t *): a layer's input_weights and
+ * recurrent_weights point at an array of one descriptor per gate, and the gate strides are the
+ * descriptor's size. Each row has its own scale, so the multipliers are per row here and the
+ * FC's multiplier and shift arguments are unused.
+ */
+typedef struct {
+    const uint8_t *codes;          /* [rows][(cols + 1) / 2]: column 2j in the low nibble of byte j,
+                                      2j + 1 in the high nibble, 4-bit two's complement */
+    const uint8_t *residual;       /* second int4 tensor in the same layout, or NULL */
+    const int8_t *residual_shift;  /* [rows] m: weight = codes * 2^m + residual */
+    const int32_t *multiplier;     /* [rows] accumulator -> Q3.12 */
+    const int32_t *shift;          /* [rows] */
+} rnnc_w4_weights_t;
+
+typedef struct {
+    const uint32_t *planes;        /* [rows][bits][words]: bit j % 32 of word j / 32 is set where
+                                      the code of column j is +1 (clear for -1 and pruned) */
+    const uint32_t *mask;          /* [rows][words]: set for the weights kept, or NULL: none pruned */
+    const int32_t *coef;           /* [rows][bits]: weight = sum_i coef[i] * code_i, code_i = +-1 */
+    const int32_t *multiplier;     /* [rows] accumulator -> Q3.12 */
+    const int32_t *shift;          /* [rows] */
+    int32_t bits;                  /* code planes per row, 1..4 */
+    int32_t words;                 /* 32-bit words per plane row: (cols + 31) / 32 */
+} rnnc_wb_weights_t;
 
 /* ---- int8 recurrent layers (s8) ---- */
 

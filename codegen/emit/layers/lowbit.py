@@ -1,0 +1,98 @@
+"""C for the low-bit LSTM / GRU / RNN: the int8 step kernels, whose gate FCs read packed low-bit
+weights through one descriptor per gate term (rnnc_w4_weights_t, rnnc_wb_weights_t in
+rnnc_types.h; layouts in emit/lowbit_packing.py and docs/numerics-lowbit.md)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import ir
+from ...registry import emitter
+from ..lowbit_packing import pack_bits, pack_int4, words_per_row
+from ._rnn_int_common import GateWeights
+from .gru_rnn_int import emit_gru_rnn
+from .lstm_int import emit_lstm
+
+TEMPLATE = "layers/lowbit.c.j2"
+GATE_NAMES = {"lstm": ("i", "f", "c", "o"), **{k: ir.GATES[k] for k in ("gru", "rnn")}}
+
+
+def lowbit_gate_weights(q, ctx) -> GateWeights:
+    binary = q.attrs["coding"]["coder"] != "int4"
+    desc = "rnnc_wb_weights_t" if binary else "rnnc_w4_weights_t"
+    stride = f"(int32_t)sizeof({desc})"
+
+    def definitions(d: int) -> list:
+        out = []
+        for side, n, what in (("w", q.in_size, "input weights"), ("r", q.attrs["hidden_size"], "recurrent weights")):
+            out += (_binary if binary else _int4)(q, ctx, d, side, n, f"direction {d} {what}")
+        align = ctx.target.get("weight_align")
+        out += [ctx.array("int32_t", f"bx{d}", q.arrays[f"bx{d}"], per_line=8, align=align),
+                ctx.array("int32_t", f"bh{d}", q.arrays[f"bh{d}"], per_line=8, align=align)]
+        return out
+
+    def gate_params(a: dict) -> dict:
+        """The params block's per-gate multipliers are unused: the descriptors hold one per row."""
+        zeros = [0] * len(a["in_mult"])
+        return {**a, "in_mult": zeros, "in_shift": zeros, "rec_mult": zeros, "rec_shift": zeros}
+    return GateWeights("rnnc_fc_s8_s16_wb" if binary else "rnnc_fc_s8_s16_w4", definitions, (stride, stride),
+                       weight_cast="(const int8_t *)", gate_params=gate_params)
+
+
+def _multipliers(q, ctx, d: int, side: str) -> list:
+    key = "in" if side == "w" else "rec"
+    p = q.attrs["dirs"][d]
+    return [ctx.array("int32_t", f"{side}{d}_mult", np.asarray(p[f"{key}_mult"]).reshape(-1), per_line=8),
+            ctx.array("int32_t", f"{side}{d}_shift", np.asarray(p[f"{key}_shift"]).reshape(-1))]
+
+
+def _int4(q, ctx, d: int, side: str, n: int, what: str) -> list:
+    from ...quant.lowbit import split_residual
+    levels = q.arrays[f"{side}{d}"]
+    G, H = levels.shape[:2]
+    shifts = q.arrays.get(f"{side}shift{d}")
+    residual = shifts is not None
+    first, second = split_residual(levels, shifts if residual else np.zeros((G, H), np.int64))
+    sym = lambda s: ctx.sym(f"{side}{d}_{s}")   # noqa: E731
+    out = [ctx.array("uint8_t", f"{side}{d}_codes", pack_int4(first.reshape(G * H, n)))]
+    if residual:
+        out += [ctx.array("uint8_t", f"{side}{d}_residual", pack_int4(second.reshape(G * H, n))),
+                ctx.array("int8_t", f"{side}{d}_rshift", shifts.reshape(-1))]
+    out += _multipliers(q, ctx, d, side)
+    arrays = dict(codes=sym("codes"), residual=sym("residual"), shifts=sym("rshift"), mult=sym("mult"),
+                  shift=sym("shift"), rows=H, codes_stride=H * ((n + 1) // 2))
+    out.append(ctx.macro(TEMPLATE, "w4_weights", symbol=ctx.sym(f"{side}{d}"), what=what,
+                         gates=GATE_NAMES[q.kind], arrays=arrays, residual=residual))
+    return out
+
+
+def _binary(q, ctx, d: int, side: str, n: int, what: str) -> list:
+    planes = q.arrays[f"{side}planes{d}"]          # (G, K, H, n)
+    G, K, H, _ = planes.shape
+    words = words_per_row(n)
+    packed = np.concatenate([pack_bits(planes[g]) for g in range(G)])   # (G*H, K, words)
+    kept = planes[:, 0] != 0                        # pruned weights are 0 in every plane
+    masked = not bool(kept.all())
+    sym = lambda s: ctx.sym(f"{side}{d}_{s}")   # noqa: E731
+    out = [ctx.array("uint32_t", f"{side}{d}_planes", packed, per_line=8)]
+    if masked:
+        out.append(ctx.array("uint32_t", f"{side}{d}_mask",
+                             np.concatenate([pack_bits(kept[g][None].astype(np.int8)) for g in range(G)]),
+                             per_line=8))
+    out.append(ctx.array("int32_t", f"{side}{d}_coef", q.arrays[f"{side}coef{d}"].reshape(-1), per_line=8))
+    out += _multipliers(q, ctx, d, side)
+    arrays = dict(planes=sym("planes"), mask=sym("mask"), coef=sym("coef"), mult=sym("mult"), shift=sym("shift"),
+                  rows=H)
+    out.append(ctx.macro(TEMPLATE, "wb_weights", symbol=ctx.sym(f"{side}{d}"), what=what, gates=GATE_NAMES[q.kind],
+                         arrays=arrays, bits=K, words=words, masked=masked))
+    return out
+
+
+@emitter("lstm", family="lowbit")
+def emit_lstm_lowbit(q, ctx):
+    return emit_lstm(q, ctx, lowbit_gate_weights(q, ctx))
+
+
+@emitter("gru", family="lowbit")
+@emitter("rnn", family="lowbit")
+def emit_gru_rnn_lowbit(q, ctx):
+    return emit_gru_rnn(q, ctx, lowbit_gate_weights(q, ctx))

@@ -1,0 +1,162 @@
+"""The low-bit schemes (int4 with residual tensors, binary-w{K}a8, ternary-a8, pruning): the
+generated C equals the simulator bit for bit on the host (sanitized) and on the five emulated
+Cortex-M cores, alone and mixed with int8 layers; the packed forms give exactly the levels the
+simulator multiplies; settings that cannot apply are refused."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from codegen.api import compile_ir, run_compiled, verify_compiled
+from codegen.errors import RnncError
+from codegen.manifest_check import ManifestError
+from codegen.qmodel import QModel
+from codegen.quantize import quantize_model
+from codegen.registry import lookup_emitter
+from codegen.schemes import SCHEMES
+
+from models import dense, model, recurrent
+
+LOWBIT = sorted(n for n, s in SCHEMES.items() if s.family == "lowbit")
+#: (scheme, settings): every coder, the residual tensor and pruning
+CASES = [("int4", {}), ("int4", {"residual": "auto", "residual_threshold_db": 99.0}), ("int4", {"sparsity": 0.3}),
+         ("binary-w1a8", {}), ("binary-w2a8", {"sparsity": 0.4}), ("binary-w3a8", {}), ("binary-w4a8", {}),
+         ("ternary-a8", {}), ("ternary-a8", {"sparsity": 0.5})]
+CORES = ["cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"]
+ARM_MISSING = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(t) is None]
+
+
+def _model(kind: str = "all"):
+    """Input 37 wide (a 32-bit code word and a tail; an odd count for the int4 nibbles), every
+    recurrent kind (GRU both variants, a bidirectional layer) and a dense head; or one kind."""
+    if kind != "all":
+        return model([recurrent(kind, 37, 20, name="rec0"), recurrent(kind, 20, 9, "bidirectional", seed=5, name="rec1"),
+                      dense(18, 4, name="head")], 37)
+    return model([recurrent("lstm", 37, 20, name="lstm0"), recurrent("gru", 20, 9, "bidirectional", seed=5, name="gru1"),
+                  recurrent("gru", 18, 11, lbr=True, seed=6, name="gru2"), recurrent("rnn", 11, 7, seed=7, name="rnn3"),
+                  dense(7, 4, name="head")], 37)
+
+
+def _data(seed=0, batch=5, steps=9):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((batch, steps, 37)).astype(np.float32)
+
+
+def test_every_lowbit_scheme_is_covered():
+    assert {s for s, _ in CASES} == set(LOWBIT)
+
+
+@pytest.mark.parametrize("scheme,settings", CASES, ids=[f"{s}-{'-'.join(o) or 'plain'}" for s, o in CASES])
+def test_lowbit_layers_are_bit_exact_on_the_host(tmp_path, scheme, settings):
+    compile_ir(_model(), str(tmp_path), scheme=scheme, calib=_data(), lowbit=dict(settings))
+    for q in QModel.load(tmp_path).layers[:4]:
+        coding = q.attrs["coding"]
+        assert coding["residual"] == ("residual" in settings) and coding["sparsity"] == settings.get("sparsity", 0.0)
+    res = verify_compiled(str(tmp_path), _data(1) * 1.5)
+    assert res.ok, res.summary()
+
+
+def test_lowbit_between_int8_layers(tmp_path):
+    m = model([recurrent("lstm", 37, 16, name="first"), recurrent("gru", 16, 12, name="middle"),
+               recurrent("lstm", 12, 8, name="last"), dense(8, 3, name="head")], 37)
+    compile_ir(m, str(tmp_path), scheme="binary-w2a8", calib=_data(),
+               layer_schemes={"first": "int8", "last": "int4", "head": "int8"})
+    schemes = [q.scheme for q in QModel.load(tmp_path).layers]
+    assert schemes == ["int8", "binary-w2a8", "int4", "int8"]
+    res = verify_compiled(str(tmp_path), _data(2))
+    assert res.ok, res.summary()
+
+
+def test_lowbit_streaming_step_api_matches_whole_sequences(tmp_path):
+    compile_ir(model([recurrent("lstm", 37, 24, name="l0"), dense(24, 2, name="d")], 37), str(tmp_path),
+               scheme="int4", calib=_data(), lowbit={"residual": 1})
+    x = _data(3, batch=2, steps=30)
+    whole = run_compiled(str(tmp_path), x)
+    np.testing.assert_array_equal(run_compiled(str(tmp_path), x, api="step"), whole)
+    np.testing.assert_array_equal(run_compiled(str(tmp_path), x, chunk=7), whole)
+
+
+def test_packed_weights_hold_exactly_the_simulated_levels():
+    """Independent of the C: unpacking the emitted int4 bytes and bit-planes gives the levels."""
+    from codegen.emit.lowbit_packing import pack_bits, pack_int4
+    from codegen.quant.lowbit import split_residual
+    qm = quantize_model(_model("lstm"), "int4", _data(), options={"residual": "auto", "residual_threshold_db": 99.0})
+    q = qm.layers[0]
+    first, second = split_residual(q.arrays["w0"], q.arrays["wshift0"])
+    unpack = lambda b: ((b.astype(np.int64)[:, :, None] >> np.array([0, 4])) & 0xF).reshape(len(b), -1)  # noqa: E731
+    signed = lambda v: np.where(v >= 8, v - 16, v)   # noqa: E731
+    m = q.arrays["wshift0"].astype(np.int64).reshape(-1, 1)
+    got = (signed(unpack(pack_int4(first.reshape(-1, 37))))[:, :37] << m) + signed(unpack(pack_int4(second.reshape(-1, 37))))[:, :37]
+    np.testing.assert_array_equal(got, q.arrays["w0"].reshape(-1, 37))
+
+    qm = quantize_model(_model("gru"), "binary-w3a8", _data())
+    q = qm.layers[0]
+    planes, coef = q.arrays["wplanes0"], q.arrays["wcoef0"]          # (G, K, H, n), (G, H, K)
+    for g in range(planes.shape[0]):
+        words = pack_bits(planes[g])                                   # (H, K, words)
+        bits = (words[..., None].astype(np.uint64) >> np.arange(32, dtype=np.uint64)) & 1
+        codes = np.where(bits.reshape(*words.shape[:2], -1)[:, :, :37] == 1, 1, -1)
+        np.testing.assert_array_equal(np.einsum("hk,hkn->hn", coef[g], codes), q.arrays["w0"][g])
+
+
+def test_residual_n_goes_to_the_worst_layers():
+    m = model([recurrent("lstm", 37, 16, name="a", scale=0.5), recurrent("lstm", 16, 16, name="b", seed=4, scale=2.0),
+               dense(16, 2, name="d")], 37)
+    from codegen.quant.lowbit import int4_sqnr_db
+    worst = min(m.layers[:2], key=int4_sqnr_db).name
+    qm = quantize_model(m, "int4", _data(), options={"residual": 1})
+    assert [q.attrs["coding"]["residual"] for q in qm.layers[:2]] == [q.name == worst for q in qm.layers[:2]]
+
+
+def test_lowbit_layers_are_never_handed_to_cmsis_nn():
+    from codegen.emit.layers.glue_int import emit_dense_int
+    from codegen.emit.layers.lowbit import emit_lstm_lowbit
+    assert lookup_emitter("lstm", "int4", "cmsis-nn") is emit_lstm_lowbit
+    assert lookup_emitter("dense", "int4", "cmsis-nn") is not emit_dense_int   # the library's dense
+
+
+@pytest.mark.parametrize("settings,match", [
+    ({"sparsity": 0.5}, "applies to the low-bit schemes"),
+    ({"residual": "auto"}, "applies to the low-bit schemes"),
+])
+def test_lowbit_settings_without_a_lowbit_layer_are_refused(tmp_path, settings, match):
+    with pytest.raises(RnncError, match=match):
+        compile_ir(_model("lstm"), str(tmp_path), scheme="int8", calib=_data(), lowbit=settings)
+
+
+@pytest.mark.parametrize("scheme,settings,match", [
+    ("binary-w2a8", {"residual": 2}, "applies to int4 layers"),
+    ("int4", {"sparsity": 1.0}, r"must be in \[0, 1\)"),
+    ("int4", {"residual": "some"}, "'auto' or a number"),
+])
+def test_bad_lowbit_settings_are_refused(tmp_path, scheme, settings, match):
+    with pytest.raises(RnncError, match=match):
+        compile_ir(_model("lstm"), str(tmp_path), scheme=scheme, calib=_data(), lowbit=settings)
+
+
+def test_a_manifest_whose_codes_disagree_with_its_levels_is_refused(tmp_path):
+    from codegen.manifest_check import validate_qmodel
+    compile_ir(_model("rnn"), str(tmp_path), scheme="binary-w2a8", calib=_data())
+    qm = QModel.load(tmp_path)
+    validate_qmodel(qm, "manifest.json")
+    qm.layers[0].arrays["wcoef0"] = qm.layers[0].arrays["wcoef0"] + 1
+    with pytest.raises(ManifestError, match="do not give the levels"):
+        validate_qmodel(qm, "manifest.json")
+
+
+@pytest.mark.skipif(bool(ARM_MISSING), reason=f"{' and '.join(ARM_MISSING)} NOT INSTALLED: low-bit Cortex-M "
+                                              "tests skipped (make setup installs them when run as root)")
+@pytest.mark.parametrize("core", CORES)
+def test_lowbit_layers_are_bit_exact_on_cortex_m(tmp_path, core):
+    """One model holds every low-bit kernel (int4 with a residual tensor, binary codes with
+    pruning, ternary as binary planes) between int8 layers."""
+    m = model([recurrent("gru", 37, 12, name="gru0"), recurrent("rnn", 12, 9, "bidirectional", name="rnn1"),
+               recurrent("lstm", 18, 10, name="lstm2"), recurrent("lstm", 10, 8, name="lstm3"),
+               dense(8, 3, name="head")], 37)
+    compile_ir(m, str(tmp_path), scheme="int4", target=core, calib=_data(),
+               layer_schemes={"rnn1": "binary-w2a8", "lstm2": "ternary-a8", "lstm3": "int8"},
+               lowbit={"residual": "auto", "residual_threshold_db": 99.0, "sparsity": 0.3})
+    res = verify_compiled(str(tmp_path), _data(4, batch=3, steps=8) * 1.5)
+    assert res.ok, res.summary()
