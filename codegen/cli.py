@@ -105,10 +105,10 @@ def _scheme_name(scheme: str, a) -> str:
     if a.wbits is None:
         raise RnncError("--scheme binary needs --wbits K (1 to 4)")
     abits = 8 if a.abits is None else a.abits
-    if abits != 8:
-        raise UnsupportedError(f"--abits {abits}: binary-coded activations are not implemented yet; "
-                               "use --abits 8 (int8 activations)")
-    return f"binary-w{a.wbits}a8"
+    if abits not in (8, a.wbits):
+        raise UnsupportedError(f"--abits {abits}: coded activations take as many bits as the weights "
+                               f"(--abits {a.wbits}) or int8 (--abits 8)")
+    return f"binary-w{a.wbits}a{abits}"
 
 
 def _lowbit_options(a) -> dict:
@@ -310,7 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--layer-scheme", action="append", metavar="LAYER=SCHEME",
                    help="per-layer scheme override (repeatable); conversion layers join layers of different schemes")
     c.add_argument("--wbits", type=_int_in(1, 4, "--wbits"), help="--scheme binary: code bits per weight (1-4)")
-    c.add_argument("--abits", type=_int_in(1, 8, "--abits"), help="--scheme binary: activation bits (8)")
+    c.add_argument("--abits", type=_int_in(1, 8, "--abits"), help="--scheme binary: gate inputs coded in as many bits as the weights "
+                        "(popcount kernels), or 8 (int8 inputs; default)")
     c.add_argument("--residual", metavar="auto|N",
                    help="int4: a second int4 tensor for W - Q(W) in layers coding below --residual-threshold "
                         "(auto) or in the N worst layers")

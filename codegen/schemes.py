@@ -109,3 +109,12 @@ for _k in (1, 2, 3, 4):
 register_scheme(Scheme("ternary-a8", "lowbit", "int8", "ternary", 2, "int32", "s8",
                        "threshold ternary weights (0.7 mean|w| per row), int8 activations", extends="tflite-int",
                        coder=(("coder", "ternary"),)))
+# ... and with the gate FCs' inputs coded online at every step (int8 between layers)
+for _k in (1, 2, 3, 4):
+    register_scheme(Scheme(f"binary-w{_k}a{_k}", "lowbit", "int8", f"binary-{_k}", _k, "int32", "s8",
+                           f"{_k}-bit binary codes for weights and, coded at every step, for the gate inputs "
+                           "(XOR and popcount kernels)", extends="tflite-int",
+                           coder=(("coder", "binary"), ("k", _k), ("act", "binary"), ("act_bits", _k))))
+register_scheme(Scheme("ternary", "lowbit", "int8", "ternary", 2, "int32", "s8",
+                       "threshold ternary weights and gate inputs (HitNet; popcount kernels)", extends="tflite-int",
+                       coder=(("coder", "ternary"), ("act", "ternary"), ("act_bits", 2))))

@@ -23,7 +23,9 @@ LOWBIT = sorted(n for n, s in SCHEMES.items() if s.family == "lowbit")
 #: (scheme, settings): every coder, the residual tensor and pruning
 CASES = [("int4", {}), ("int4", {"residual": "auto", "residual_threshold_db": 99.0}), ("int4", {"sparsity": 0.3}),
          ("binary-w1a8", {}), ("binary-w2a8", {"sparsity": 0.4}), ("binary-w3a8", {}), ("binary-w4a8", {}),
-         ("ternary-a8", {}), ("ternary-a8", {"sparsity": 0.5})]
+         ("ternary-a8", {}), ("ternary-a8", {"sparsity": 0.5}),
+         ("binary-w1a1", {}), ("binary-w2a2", {"sparsity": 0.4}), ("binary-w3a3", {}), ("binary-w4a4", {}),
+         ("ternary", {}), ("ternary", {"sparsity": 0.3})]
 CORES = ["cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"]
 ARM_MISSING = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(t) is None]
 
@@ -150,13 +152,14 @@ def test_a_manifest_whose_codes_disagree_with_its_levels_is_refused(tmp_path):
                                               "tests skipped (make setup installs them when run as root)")
 @pytest.mark.parametrize("core", CORES)
 def test_lowbit_layers_are_bit_exact_on_cortex_m(tmp_path, core):
-    """One model holds every low-bit kernel (int4 with a residual tensor, binary codes with
-    pruning, ternary as binary planes) between int8 layers."""
+    """One model holds every low-bit kernel: int4 with a residual tensor, binary codes with
+    pruning, ternary as binary planes (int8 inputs), binary weights and inputs (popcount)."""
     m = model([recurrent("gru", 37, 12, name="gru0"), recurrent("rnn", 12, 9, "bidirectional", name="rnn1"),
-               recurrent("lstm", 18, 10, name="lstm2"), recurrent("lstm", 10, 8, name="lstm3"),
-               dense(8, 3, name="head")], 37)
+               recurrent("lstm", 18, 10, name="lstm2"), recurrent("gru", 10, 40, name="gru3"),
+               dense(40, 3, name="head")], 37)
     compile_ir(m, str(tmp_path), scheme="int4", target=core, calib=_data(),
-               layer_schemes={"rnn1": "binary-w2a8", "lstm2": "ternary-a8", "lstm3": "int8"},
+               layer_schemes={"rnn1": "binary-w2a8", "lstm2": "ternary-a8", "gru3": "binary-w2a2",
+                              "head": "int8"},
                lowbit={"residual": "auto", "residual_threshold_db": 99.0, "sparsity": 0.3})
     res = verify_compiled(str(tmp_path), _data(4, batch=3, steps=8) * 1.5)
     assert res.ok, res.summary()

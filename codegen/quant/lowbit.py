@@ -21,6 +21,7 @@ import numpy as np
 from .. import ir
 from ..errors import UnsupportedError
 from ..qmodel import QLayer
+from .common import INT32_MAX
 from ..registry import planner, quantizer, validator
 from ..schemes import get_scheme
 from . import lowbit_codes as codes
@@ -30,6 +31,9 @@ from .lstm_int import GATES as LSTM_GATES, lstm_bias, quantize_lstm, validate_ls
 #: the int8 kernels' accumulator bound (quant/common.check_fc_limits): 383 * sum|levels| plus the
 #: bias must stay below 2^31; the coders keep 383 * sum|levels| within half of it
 LEVEL_BUDGET = 2 ** 30 // 383
+#: coded activations reach |sum_k beta_k s_k| <= 510 (int8 inputs minus the zero point): the
+#: popcount kernels' partial sums are bounded by 512 * n * sum|coef|
+CODED_ACT_BOUND = 512
 #: --residual auto adds the second int4 tensor to layers whose int4 weights code below this SQNR
 RESIDUAL_AUTO_DB = 20.0
 
@@ -89,7 +93,8 @@ class WeightCoder:
                  else codes.uniform_mmse(w, 4, mask))
         elif coder == "binary":
             k = self.settings["k"]
-            coef_bits = min(16, 1 + int(math.log2(max(LEVEL_BUDGET // (k * n), 1))))
+            budget = 2 ** 30 // CODED_ACT_BOUND if self.settings.get("act") else LEVEL_BUDGET
+            coef_bits = min(16, 1 + int(math.log2(max(budget // (k * n), 1))))
             if coef_bits < 6:
                 raise UnsupportedError(f"rows of {n} weights are too long for exact {k}-bit codes in int32 "
                                        "accumulators")
@@ -99,7 +104,10 @@ class WeightCoder:
         self.extra[(d, side, g)] = c
         self.signal += float(np.sum(w ** 2))
         self.noise += float(np.sum((w - c.dequantized()) ** 2))
-        return c.levels.astype(np.int32), np.asarray(c.row_scale, np.float64)
+        # ternary activations are coded as two planes of beta each: the accumulator holds twice
+        # the product, so its scale is half the weights'
+        div = 2.0 if self.settings.get("act") == "ternary" else 1.0
+        return c.levels.astype(np.int32), np.asarray(c.row_scale, np.float64) / div
 
     def arrays(self, gates: tuple[str, ...], ndir: int) -> dict[str, np.ndarray]:
         out = {}
@@ -113,6 +121,10 @@ class WeightCoder:
                     out[f"{side}shift{d}"] = np.stack([c.meta.get("shift", np.zeros(len(c.row_scale)))
                                                        for c in cs]).astype(np.int8)
         return out
+
+    def act_code(self) -> dict | None:
+        act = self.settings.get("act")
+        return {"kind": act, "bits": self.settings["act_bits"]} if act else None
 
     def summary(self) -> dict:
         sqnr = 10 * math.log10(self.signal / self.noise) if self.noise > 0 else float("inf")
@@ -151,7 +163,31 @@ def int4_sqnr_db(layer: ir.RecurrentLayer) -> float:
 def _finish(q: QLayer, coder: WeightCoder, gates) -> QLayer:
     q.arrays.update(coder.arrays(gates, len(q.attrs["dirs"])))
     q.attrs["coding"] = coder.summary()
+    act = coder.act_code()
+    if act:
+        # the popcount kernels code v = x - zp themselves: plain biases, no zero-point fold
+        q.attrs["act_code"] = act
+        for d in range(len(q.attrs["dirs"])):
+            for side, b, zp in (("w", "bx", q.attrs["zp_in"]), ("r", "bh", q.attrs["zp_h"])):
+                levels = q.arrays[f"{side}{d}"].astype(np.int64)
+                q.arrays[f"{b}{d}"] = (q.arrays[f"{b}{d}"].astype(np.int64) + zp * levels.sum(axis=2)).astype(np.int32)
+        check_coded_limits(q)
     return q
+
+
+def check_coded_limits(q) -> None:
+    """The popcount kernels' int32 arithmetic: |bias| + 512 n sum|coef| per row, and TFLM's left
+    shift of it in the requantization, stay within int32."""
+    for d, p in enumerate(q.attrs["dirs"]):
+        for side, b, key in (("w", "bx", "in"), ("r", "bh", "rec")):
+            coef = np.abs(q.arrays[f"{side}coef{d}"].astype(np.int64)).sum(axis=2)        # (G, H)
+            n = q.arrays[f"{side}planes{d}"].shape[-1]
+            bound = np.abs(q.arrays[f"{b}{d}"].astype(np.int64)) + CODED_ACT_BOUND * n * coef
+            shift = np.maximum(np.asarray(p[f"{key}_shift"], np.int64), 0)
+            if np.any(bound > INT32_MAX) or np.any(bound << shift > INT32_MAX):
+                raise UnsupportedError(f"the {'input' if side == 'w' else 'recurrent'} gate FCs can overflow their "
+                                       "int32 accumulators with coded activations (the bias is too large for "
+                                       "the scales): use binary-w*a8 or int8 for this layer")
 
 
 @quantizer("lstm", family="lowbit")
@@ -196,8 +232,12 @@ def plan_residuals(model: ir.Model, schemes, options: dict) -> None:
 def _check_codes(q, c, gates: int) -> None:
     """The packed forms the C reads must give exactly the levels the simulator multiplies."""
     coding = q.attrs.get("coding")
-    if not isinstance(coding, dict) or coding.get("coder") != get_scheme(q.scheme).coder_settings["coder"]:
+    settings = get_scheme(q.scheme).coder_settings
+    if not isinstance(coding, dict) or coding.get("coder") != settings["coder"]:
         c.fail("'coding' does not match the scheme")
+    want = {"kind": settings["act"], "bits": settings["act_bits"]} if settings.get("act") else None
+    if q.attrs.get("act_code") != want:
+        c.fail(f"'act_code' must be {want}")
     H = q.attrs["hidden_size"]
     for d in range(len(q.attrs["dirs"])):
         for side, n in (("w", q.in_size), ("r", H)):
@@ -222,6 +262,11 @@ def _check_codes(q, c, gates: int) -> None:
             kept = planes[:, 0] != 0
             if np.any((planes != 0) != kept[:, None]):
                 c.fail(f"array '{side}planes{d}' prunes a weight in some planes only")
+    if want:
+        try:
+            check_coded_limits(q)
+        except UnsupportedError as e:
+            c.fail(e.reason)
 
 
 def split_residual(levels: np.ndarray, m: np.ndarray):

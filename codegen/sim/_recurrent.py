@@ -56,3 +56,14 @@ def keep_final(state: dict | None, roles: tuple[str, ...], finals: list) -> None
     if state is not None:
         for r, v in zip(roles, finals[0]):
             state[r] = v
+
+
+def gate_accumulator(v, arrays: dict, side: str, g: int):
+    """The int32 accumulator of one gate term before requantization: b[g] + W[g] v for side
+    'in' (x with w, bx) or 'rec' (h or r*h with r, bh). A layer whose terms are computed
+    otherwise (the low-bit coded activations, sim/lowbit.py) puts its own `accumulate(v, side,
+    g)` into its arrays."""
+    if "accumulate" in arrays:
+        return arrays["accumulate"](v, side, g)
+    w, b = (arrays["w"], arrays["bx"]) if side == "in" else (arrays["r"], arrays["bh"])
+    return v.astype(np.int64) @ w[g].T.astype(np.int64) + b[g]

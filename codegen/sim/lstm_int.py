@@ -20,19 +20,20 @@ import numpy as np
 from ..fixedpoint import (multiply_by_quantized_multiplier as mbqm, requantize_fc, sat16, saturate,
                           sigmoid_s16, tanh_s16)
 from ..registry import simulator
-from ._recurrent import keep_final, run_directions, start_state
+from ._recurrent import gate_accumulator, keep_final, run_directions, start_state
 
 FLAVOURS = ("tflm", "cmsis-nn")
 
 
-def _fc_term(x, w, b, mult, shift, act, flavour="tflm"):
+def _fc_term(v, arrays, side, g, p, act, flavour="tflm"):
     """One FC term of a gate, requantized to Q3.12 but NOT yet saturated to int16."""
-    return requantize_fc(x.astype(np.int64) @ w.T.astype(np.int64) + b, mult, shift, act, flavour)
+    return requantize_fc(gate_accumulator(v, arrays, side, g), p[f"{side}_mult"][g], p[f"{side}_shift"][g], act,
+                         flavour)
 
 
 def gate_preactivation(x, h, arrays, p, g, act, flavour="tflm"):
-    ax = sat16(_fc_term(x, arrays["w"][g], arrays["bx"][g], p["in_mult"][g], p["in_shift"][g], act, flavour))
-    ah = _fc_term(h, arrays["r"][g], arrays["bh"][g], p["rec_mult"][g], p["rec_shift"][g], act, flavour)
+    ax = sat16(_fc_term(x, arrays, "in", g, p, act, flavour))
+    ah = _fc_term(h, arrays, "rec", g, p, act, flavour)
     if flavour == "tflm":
         ah = sat16(ah)
     return sat16(ax + ah)
@@ -59,13 +60,14 @@ def lstm_step(x, h, c, arrays, p, act, flavour="tflm"):
 
 
 @simulator("lstm", family="tflite-int")
-def simulate_lstm_int(q, x, lengths, stats, state=None):
+def simulate_lstm_int(q, x, lengths, stats, state=None, arrays=None):
+    """arrays: per direction, what gate_accumulator reads (default: the layer's w, r, bx, bh)."""
     H, act, zp = q.attrs["hidden_size"], q.attrs["act"], q.attrs["zp_h"]
     flavour = q.attrs.get("flavour", "tflm")
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown numerics flavour '{flavour}'")
-    arrays = [{k: q.arrays[f"{k}{d}"].astype(np.int64) for k in ("w", "r", "bx", "bh")}
-              for d in range(len(q.attrs["dirs"]))]
+    arrays = arrays or [{k: q.arrays[f"{k}{d}"].astype(np.int64) for k in ("w", "r", "bx", "bh")}
+                        for d in range(len(q.attrs["dirs"]))]
     params = [dict(p, zp_h=zp) for p in q.attrs["dirs"]]
 
     def step(d, xt, state, valid):

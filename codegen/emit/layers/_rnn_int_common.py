@@ -50,6 +50,16 @@ class GateWeights:
     weight_cast: str = ""                    # C cast of the weights' symbol to the params' pointer type
     gate_params: Callable[[dict], dict] = dict   # direction attrs -> the values the params block shows
     kernels: frozenset = frozenset()         # kernel files beyond `fc`
+    #: d -> static scratch the weights' descriptors point at (the coded activations); their C
+    #: text and the params block then follow the scratch in <prefix>.c instead of _weights.h
+    scratch: Callable[[int], list] = lambda d: []
+
+    def place(self, code, d: int, params_block: str) -> None:
+        """Add direction d's definitions, scratch and parameter block to a LayerCode."""
+        scratch = self.scratch(d)
+        code.scratch += scratch
+        for item in self.definitions(d) + [params_block]:
+            (code.functions if scratch and isinstance(item, str) else code.weights).append(item)
 
 
 def int8_gate_weights(q, ctx) -> GateWeights:

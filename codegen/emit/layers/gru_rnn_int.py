@@ -25,9 +25,8 @@ def emit_gru_rnn(q, ctx, gw: GateWeights) -> LayerCode:
     code = LayerCode(kernels={step, gw.fc} | KERNELS | gw.kernels,
                      comment=f"integer {kind.upper()} ({q.scheme}), {q.attrs['direction']}, hidden {H}")
     for d, a in enumerate(q.attrs["dirs"]):
-        code.weights += gw.definitions(d)
-        code.weights.append(ctx.macro(TEMPLATE, f"{kind}_params", d=d, sfx=s.kernel_suffix, fc=gw.fc,
-                                      strides=gw.strides, q=q, a=gw.gate_params(a), wcast=gw.weight_cast))
+        gw.place(code, d, ctx.macro(TEMPLATE, f"{kind}_params", d=d, sfx=s.kernel_suffix, fc=gw.fc, strides=gw.strides,
+                                    q=q, a=gw.gate_params(a), wcast=gw.weight_cast))
     code.scratch.append(Buffer("int16_t", "scratch", (4 if kind == "gru" else 2) * H, "gate values"))
     extra = ""
     if kind == "gru":

@@ -8,6 +8,7 @@ import numpy as np
 from ... import ir
 from ...registry import emitter
 from ..lowbit_packing import pack_bits, pack_int4, words_per_row
+from ..layercode import Buffer
 from ._rnn_int_common import GateWeights
 from .gru_rnn_int import emit_gru_rnn
 from .lstm_int import emit_lstm
@@ -18,8 +19,10 @@ GATE_NAMES = {"lstm": ("i", "f", "c", "o"), **{k: ir.GATES[k] for k in ("gru", "
 
 def lowbit_gate_weights(q, ctx) -> GateWeights:
     binary = q.attrs["coding"]["coder"] != "int4"
-    desc = "rnnc_wb_weights_t" if binary else "rnnc_w4_weights_t"
+    coded = q.attrs.get("act_code")
+    desc = "rnnc_wbab_weights_t" if coded else "rnnc_wb_weights_t" if binary else "rnnc_w4_weights_t"
     stride = f"(int32_t)sizeof({desc})"
+    fc = "rnnc_fc_s8_s16_wbab" if coded else "rnnc_fc_s8_s16_wb" if binary else "rnnc_fc_s8_s16_w4"
 
     def definitions(d: int) -> list:
         out = []
@@ -34,8 +37,19 @@ def lowbit_gate_weights(q, ctx) -> GateWeights:
         """The params block's per-gate multipliers are unused: the descriptors hold one per row."""
         zeros = [0] * len(a["in_mult"])
         return {**a, "in_mult": zeros, "in_shift": zeros, "rec_mult": zeros, "rec_shift": zeros}
-    return GateWeights("rnnc_fc_s8_s16_wb" if binary else "rnnc_fc_s8_s16_w4", definitions, (stride, stride),
-                       weight_cast="(const int8_t *)", gate_params=gate_params)
+    def scratch(d: int) -> list:
+        """The coded activations of each side: codes, coefficients, the coder's residual."""
+        if not coded:
+            return []
+        out = []
+        for side, n in (("w", q.in_size), ("r", q.attrs["hidden_size"])):
+            out += [Buffer("uint32_t", f"{side}{d}_act_codes", coded["bits"] * words_per_row(n),
+                           "the gate input's binary codes (written by the first gate's FC)"),
+                    Buffer("int32_t", f"{side}{d}_act_beta", coded["bits"], "their coefficients"),
+                    Buffer("int32_t", f"{side}{d}_act_residual", n, "the greedy coder's residual")]
+        return out
+    return GateWeights(fc, definitions, (stride, stride), weight_cast="(const int8_t *)", gate_params=gate_params,
+                       scratch=scratch)
 
 
 def _multipliers(q, ctx, d: int, side: str) -> list:
@@ -82,6 +96,18 @@ def _binary(q, ctx, d: int, side: str, n: int, what: str) -> list:
     out += _multipliers(q, ctx, d, side)
     arrays = dict(planes=sym("planes"), mask=sym("mask"), coef=sym("coef"), mult=sym("mult"), shift=sym("shift"),
                   rows=H)
+    coded = q.attrs.get("act_code")
+    if coded:
+        # the first gate codes its input; later gates reuse the codes, except the GRU candidate's
+        # recurrent FC without linear_before_reset, whose input is r * h
+        recode = [g == 0 or (q.kind == "gru" and side == "r" and g == 2 and not q.attrs["linear_before_reset"])
+                  for g in range(G)]
+        act = dict(codes=sym("act_codes"), beta=sym("act_beta"), residual=sym("act_residual"), bits=coded["bits"],
+                   ternary=int(coded["kind"] == "ternary"), recode=recode,
+                   zero_point=q.attrs["zp_in" if side == "w" else "zp_h"])
+        out.append(ctx.macro(TEMPLATE, "wbab_weights", symbol=ctx.sym(f"{side}{d}"), what=what,
+                             gates=GATE_NAMES[q.kind], arrays=arrays, bits=K, words=words, masked=masked, act=act))
+        return out
     out.append(ctx.macro(TEMPLATE, "wb_weights", symbol=ctx.sym(f"{side}{d}"), what=what, gates=GATE_NAMES[q.kind],
                          arrays=arrays, bits=K, words=words, masked=masked))
     return out

@@ -23,9 +23,8 @@ def emit_lstm(q, ctx, gw: GateWeights) -> LayerCode:
     code = LayerCode(kernels={step, gw.fc} | KERNELS | gw.kernels,
                      comment=f"integer LSTM ({q.scheme}, TFLM arithmetic), {q.attrs['direction']}, hidden {H}")
     for d, a in enumerate(q.attrs["dirs"]):
-        code.weights += gw.definitions(d)
-        code.weights.append(ctx.macro(TEMPLATE, "lstm_params", d=d, sfx=s.kernel_suffix, fc=gw.fc,
-                                      strides=gw.strides, q=q, a=gw.gate_params(a), wcast=gw.weight_cast))
+        gw.place(code, d, ctx.macro(TEMPLATE, "lstm_params", d=d, sfx=s.kernel_suffix, fc=gw.fc, strides=gw.strides,
+                                    q=q, a=gw.gate_params(a), wcast=gw.weight_cast))
     code.scratch.append(Buffer("int16_t", "scratch", 5 * H, "gates (4H) and one recurrent term (H)"))
     if q.causal:
         h, c = ctx.state("h"), ctx.state("c")

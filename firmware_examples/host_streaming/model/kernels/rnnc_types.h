@@ -49,6 +49,19 @@ typedef struct {
     int32_t words;                 /* 32-bit words per plane row: (cols + 31) / 32 */
 } rnnc_wb_weights_t;
 
+/* Binary-coded weights with binary-coded activations (rnnc_fc_s8_s16_wbab): the input is coded
+ * online into act_bits planes; gates after the first reuse the codes of the same input. */
+typedef struct {
+    rnnc_wb_weights_t weights;     /* codes, coefficients and per-row requantization */
+    uint32_t *act_codes;           /* scratch [act_bits][words]: the input's codes */
+    int32_t *act_beta;             /* scratch [act_bits]: their integer coefficients */
+    int32_t *residual;             /* scratch [cols]: the greedy coder's residual */
+    int32_t act_bits;              /* activation planes, 1..4 (2 for ternary) */
+    int32_t act_ternary;           /* 0: greedy binary codes, 1: threshold ternary as two planes */
+    int32_t code_input;            /* 1: code `in` in this call; 0: the previous call coded the same input */
+    int32_t input_zero_point;
+} rnnc_wbab_weights_t;
+
 /* ---- int8 recurrent layers (s8) ---- */
 
 /* Integer LSTM (TFLite Micro arithmetic, docs/numerics-lstm.md); gates in the order i, f, c, o. */
