@@ -143,7 +143,9 @@ def test_a_manifest_whose_codes_disagree_with_its_levels_is_refused(tmp_path):
     compile_ir(_model("rnn"), str(tmp_path), scheme="binary-w2a8", calib=_data())
     qm = QModel.load(tmp_path)
     validate_qmodel(qm, "manifest.json")
-    qm.layers[0].arrays["wcoef0"] = qm.layers[0].arrays["wcoef0"] + 1
+    coef = qm.layers[0].arrays["wcoef0"].copy()
+    coef[0, 0, 0] -= np.sign(coef[0, 0, 0])
+    qm.layers[0].arrays["wcoef0"] = coef
     with pytest.raises(ManifestError, match="do not give the levels"):
         validate_qmodel(qm, "manifest.json")
 

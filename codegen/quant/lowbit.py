@@ -56,7 +56,7 @@ def check_lowbit_options(options: dict, schemes, source: str) -> None:
     coders = {s.coder_settings.get("coder") for s in schemes}
     if "lowbit" not in families:
         raise UnsupportedError(f"{LOWBIT_OPTIONS[given[0]].split(':')[0]} applies to the low-bit schemes "
-                               "(int4, binary-w1a8..w4a8, ternary-a8); no layer uses one", file=source)
+                               "(int4, binary-wKa8, binary-wKaK, ternary-a8, ternary); no layer uses one", file=source)
     sp = options.get("sparsity")
     if sp is not None and not (isinstance(sp, (int, float)) and 0.0 <= float(sp) < 1.0):
         raise UnsupportedError(f"--sparsity must be in [0, 1), got {sp}", file=source)
@@ -91,22 +91,24 @@ class WeightCoder:
             shift_cap = max(0, int(math.log2(max(LEVEL_BUDGET / (7 * n) - 1, 1))))
             c = (codes.with_residual(w, 4, mask, max_shift=min(8, shift_cap)) if self.residual and shift_cap
                  else codes.uniform_mmse(w, 4, mask))
-        elif coder == "binary":
-            k = self.settings["k"]
+        else:
+            # binary planes: integer coefficients at one scale per matrix (one multiplier per gate)
+            k = self.settings.get("k", 2)
             budget = 2 ** 30 // CODED_ACT_BOUND if self.settings.get("act") else LEVEL_BUDGET
             coef_bits = min(16, 1 + int(math.log2(max(budget // (k * n), 1))))
             if coef_bits < 6:
                 raise UnsupportedError(f"rows of {n} weights are too long for exact {k}-bit codes in int32 "
                                        "accumulators")
-            c = codes.binary_codes(w, k, mask=mask, coef_bits=coef_bits)
-        else:
-            c = ternary_as_planes(codes.ternary(w, mask))
+            c = (codes.binary_codes(w, k, mask=mask, coef_bits=coef_bits, shared_scale=True) if coder == "binary"
+                 else codes.ternary_planes(codes.ternary(w, mask), coef_bits))
         self.extra[(d, side, g)] = c
         self.signal += float(np.sum(w ** 2))
         self.noise += float(np.sum((w - c.dequantized()) ** 2))
         # ternary activations are coded as two planes of beta each: the accumulator holds twice
         # the product, so its scale is half the weights'
         div = 2.0 if self.settings.get("act") == "ternary" else 1.0
+        if c.planes is not None:           # one scale per matrix
+            return c.levels.astype(np.int32), float(c.row_scale[0]) / div
         return c.levels.astype(np.int32), np.asarray(c.row_scale, np.float64) / div
 
     def arrays(self, gates: tuple[str, ...], ndir: int) -> dict[str, np.ndarray]:
@@ -130,22 +132,6 @@ class WeightCoder:
         sqnr = 10 * math.log10(self.signal / self.noise) if self.noise > 0 else float("inf")
         return {**self.settings, "residual": self.residual, "sparsity": self.sparsity,
                 "weight_sqnr_db": round(sqnr, 3) if math.isfinite(sqnr) else None}
-
-
-def ternary_as_planes(t: codes.Coded) -> codes.Coded:
-    """Ternary codes t in {-1, 0, +1} as two binary planes with coefficients (1, 1):
-    +1 = (+1, +1), -1 = (-1, -1), 0 = (+1, -1), so levels = 2t at half the scale and the
-    binary kernels compute ternary rows exactly.
-
-    >>> c = ternary_as_planes(codes.ternary(np.array([[1.0, -1.0, 0.1, 0.0]])))
-    >>> c.levels.tolist(), c.planes[:, 0].tolist(), float(c.row_scale[0])
-    ([[2, -2, 0, 0]], [[1, -1, 1, 1], [1, -1, -1, -1]], 0.5)
-    """
-    lv = t.levels
-    planes = np.stack([np.where(lv >= 0, 1, -1), np.where(lv > 0, 1, -1)]).astype(np.int8)
-    coef = np.ones((lv.shape[0], 2), np.int32)
-    return codes.Coded((2 * lv).astype(np.int32), t.row_scale / 2, planes=planes, coef=coef,
-                       meta={**t.meta, "coef_bits": 2})
 
 
 def int4_sqnr_db(layer: ir.RecurrentLayer) -> float:
@@ -183,7 +169,7 @@ def check_coded_limits(q) -> None:
             coef = np.abs(q.arrays[f"{side}coef{d}"].astype(np.int64)).sum(axis=2)        # (G, H)
             n = q.arrays[f"{side}planes{d}"].shape[-1]
             bound = np.abs(q.arrays[f"{b}{d}"].astype(np.int64)) + CODED_ACT_BOUND * n * coef
-            shift = np.maximum(np.asarray(p[f"{key}_shift"], np.int64), 0)
+            shift = np.maximum(np.asarray(p[f"{key}_shift"], np.int64), 0).reshape(len(bound), -1)
             if np.any(bound > INT32_MAX) or np.any(bound << shift > INT32_MAX):
                 raise UnsupportedError(f"the {'input' if side == 'w' else 'recurrent'} gate FCs can overflow their "
                                        "int32 accumulators with coded activations (the bias is too large for "
@@ -257,6 +243,7 @@ def _check_codes(q, c, gates: int) -> None:
             planes = c.array(q.arrays, f"{side}planes{d}", "int8", (gates, k, H, n))
             c.values(planes, f"{side}planes{d}", -1, 1)
             coef = c.array(q.arrays, f"{side}coef{d}", "int32", (gates, H, k)).astype(np.int64)
+            c.values(coef, f"{side}coef{d}", -32767, 32767)       # stored as int16
             if np.any(np.einsum("ghk,gkhn->ghn", coef, planes.astype(np.int64)) != levels):
                 c.fail(f"arrays '{side}planes{d}' and '{side}coef{d}' do not give the levels '{side}{d}'")
             kept = planes[:, 0] != 0
@@ -285,19 +272,24 @@ def split_residual(levels: np.ndarray, m: np.ndarray):
     return first, levels - step * first
 
 
+def _per_row(q) -> bool:
+    """int4 rows have their own scales; binary planes share one per gate matrix."""
+    return get_scheme(q.scheme).coder_settings["coder"] == "int4"
+
+
 @validator("lstm", family="lowbit")
 def validate_lstm_lowbit(q, c) -> None:
-    validate_lstm_int(q, c, levels="int32", per_row=True)
+    validate_lstm_int(q, c, levels="int32", per_row=_per_row(q))
     _check_codes(q, c, 4)
 
 
 @validator("gru", family="lowbit")
 def validate_gru_lowbit(q, c) -> None:
-    validate_gru_int(q, c, levels="int32", per_row=True)
+    validate_gru_int(q, c, levels="int32", per_row=_per_row(q))
     _check_codes(q, c, 3)
 
 
 @validator("rnn", family="lowbit")
 def validate_rnn_lowbit(q, c) -> None:
-    validate_rnn_int(q, c, levels="int32", per_row=True)
+    validate_rnn_int(q, c, levels="int32", per_row=_per_row(q))
     _check_codes(q, c, 1)

@@ -163,13 +163,15 @@ def _assign_codes(w: np.ndarray, alpha: np.ndarray, mask: np.ndarray) -> np.ndar
 
 
 def binary_codes(w: np.ndarray, k: int, method: str = "alternating", cycles: int = 2,
-                 mask: np.ndarray | None = None, coef_bits: int = 16) -> Coded:
+                 mask: np.ndarray | None = None, coef_bits: int = 16, shared_scale: bool = False) -> Coded:
     """W[r] ~ sum_i alpha[r, i] * b_i[r], b_i in {-1, +1}^n (0 where pruned), k codes per row.
 
     method: 'greedy' (b_i = sign(residual), alpha_i = mean|residual|), 'refined' (greedy codes,
     least-squares alpha) or 'alternating' (then `cycles` rounds of least-squares alpha and
     binary-search code assignment). Coefficients are rounded to signed `coef_bits`-bit integers
-    with one scale per row (the largest |alpha| of the row at full scale), so levels are exact.
+    with one scale per row (the largest |alpha| of the row at full scale), so levels are exact;
+    with shared_scale, one scale for the whole matrix (the largest |alpha| of all rows), so that
+    one requantization multiplier serves every row.
 
     >>> rng = np.random.default_rng(2)
     >>> w = rng.standard_normal((16, 200))
@@ -196,12 +198,14 @@ def binary_codes(w: np.ndarray, k: int, method: str = "alternating", cycles: int
         for _ in range(cycles):
             planes = _assign_codes(w, alpha, mask)
             alpha = _least_squares_alpha(np.where(mask, w, 0.0), planes)
-    return _integer_coefficients(planes, alpha, coef_bits, {"bits": k, "method": method})
+    return _integer_coefficients(planes, alpha, coef_bits, {"bits": k, "method": method}, shared_scale)
 
 
-def _integer_coefficients(planes, alpha, coef_bits, meta) -> Coded:
+def _integer_coefficients(planes, alpha, coef_bits, meta, shared_scale=False) -> Coded:
     qmax = 2 ** (coef_bits - 1) - 1
     amax = np.max(np.abs(alpha), axis=1)
+    if shared_scale:
+        amax = np.full_like(amax, amax.max(initial=0.0))
     scale = np.where(amax > 0, amax / qmax, 1.0)
     coef = np.clip(np.sign(alpha) * np.floor(np.abs(alpha / scale[:, None]) + 0.5), -qmax, qmax).astype(np.int64)
     levels = np.einsum("rk,krn->rn", coef, planes.astype(np.int64))
@@ -228,6 +232,25 @@ def ternary(w: np.ndarray, mask: np.ndarray | None = None, ratio: float = 0.7) -
     kept = np.maximum(keep.sum(axis=1), 1)
     scale = np.where(keep.any(axis=1), np.sum(np.where(keep, a, 0.0), axis=1) / kept, 1.0)
     return Coded(levels, scale, meta={"bits": 2, "ternary": True, "delta": delta})
+
+
+def ternary_planes(t: Coded, coef_bits: int = 16) -> Coded:
+    """Ternary codes as two binary planes with one integer coefficient per row and one scale
+    for the matrix: t = +1 is (+1, +1), -1 is (-1, -1), 0 is (+1, -1); coef[r] = (c_r, c_r)
+    with c_r = round(row_scale[r] / scale), so levels = 2 c_r t and W[r] ~ (scale / 2) levels.
+
+    >>> c = ternary_planes(ternary(np.array([[1.0, -1.0, 0.1, 0.0], [0.5, 0.0, 0.0, -0.5]])), 8)
+    >>> c.levels.tolist(), c.coef[:, 0].tolist(), round(float(c.row_scale[0]) * 127 * 2, 6)
+    ([[254, -254, 0, 0], [128, 0, 0, -128]], [127, 64], 1.0)
+    """
+    lv = t.levels
+    qmax = 2 ** (coef_bits - 1) - 1
+    top = float(np.max(t.row_scale, initial=0.0))
+    scale = top / qmax if top > 0 else 1.0
+    c = np.clip(np.floor(t.row_scale / scale + 0.5), 0, qmax).astype(np.int64)
+    planes = np.stack([np.where(lv >= 0, 1, -1), np.where(lv > 0, 1, -1)]).astype(np.int8)
+    return Coded((2 * c[:, None] * lv).astype(np.int32), np.full(len(c), scale / 2), planes=planes,
+                 coef=np.stack([c, c], axis=1).astype(np.int32), meta={**t.meta, "coef_bits": coef_bits})
 
 
 # -- pruning and sizes -----------------------------------------------------------------------

@@ -24,8 +24,6 @@ void rnnc_fc_s8_s16_wb(const int8_t *in, const int8_t *weight, const int32_t *bi
 {
     const rnnc_wb_weights_t *w = (const rnnc_wb_weights_t *)(const void *)weight;
     int32_t all = 0, o, k, i;
-    (void)multiplier; /* per row: w->multiplier, w->shift */
-    (void)shift;
     for (i = 0; i < in_size; i++) {
         all += in[i];
     }
@@ -35,8 +33,8 @@ void rnnc_fc_s8_s16_wb(const int8_t *in, const int8_t *weight, const int32_t *bi
         int32_t acc = bias[o];
         for (k = 0; k < w->bits; k++) {
             const int32_t plus = rnnc_selected_sum_s8(planes + k * w->words, in, in_size);
-            acc += w->coef[o * w->bits + k] * (2 * plus - kept);
+            acc += (int32_t)w->coef[o * w->bits + k] * (2 * plus - kept);
         }
-        out[o] = (int16_t)rnnc_sat(rnnc_mbqm(acc, w->multiplier[o], w->shift[o]), INT16_MIN, INT16_MAX);
+        out[o] = (int16_t)rnnc_sat(rnnc_mbqm(acc, multiplier, shift), INT16_MIN, INT16_MAX);
     }
 }

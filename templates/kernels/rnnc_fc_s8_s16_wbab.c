@@ -95,8 +95,6 @@ void rnnc_fc_s8_s16_wbab(const int8_t *in, const int8_t *weight, const int32_t *
     const rnnc_wb_weights_t *w = &p->weights;
     const int32_t words = w->words;
     int32_t o, i, k, j;
-    (void)multiplier; /* per row: w->multiplier, w->shift */
-    (void)shift;
     if (p->code_input) {
         if (p->act_ternary) {
             rnnc_code_ternary(in, p->input_zero_point, in_size, words, p->act_codes, p->act_beta);
@@ -127,8 +125,8 @@ void rnnc_fc_s8_s16_wbab(const int8_t *in, const int8_t *weight, const int32_t *
                 }
                 sum += p->act_beta[k] * (kept - 2 * differ);
             }
-            acc += w->coef[o * w->bits + i] * sum;
+            acc += (int32_t)w->coef[o * w->bits + i] * sum;
         }
-        out[o] = (int16_t)rnnc_sat(rnnc_mbqm(acc, w->multiplier[o], w->shift[o]), INT16_MIN, INT16_MAX);
+        out[o] = (int16_t)rnnc_sat(rnnc_mbqm(acc, multiplier, shift), INT16_MIN, INT16_MAX);
     }
 }

@@ -34,7 +34,10 @@ def lowbit_gate_weights(q, ctx) -> GateWeights:
         return out
 
     def gate_params(a: dict) -> dict:
-        """The params block's per-gate multipliers are unused: the descriptors hold one per row."""
+        """int4: the params block's per-gate multipliers are unused (the descriptors hold one per
+        row); binary planes: one multiplier per gate, in the params block as for int8."""
+        if binary:
+            return a
         zeros = [0] * len(a["in_mult"])
         return {**a, "in_mult": zeros, "in_shift": zeros, "rec_mult": zeros, "rec_shift": zeros}
     def scratch(d: int) -> list:
@@ -92,10 +95,8 @@ def _binary(q, ctx, d: int, side: str, n: int, what: str) -> list:
         out.append(ctx.array("uint32_t", f"{side}{d}_mask",
                              np.concatenate([pack_bits(kept[g][None].astype(np.int8)) for g in range(G)]),
                              per_line=8))
-    out.append(ctx.array("int32_t", f"{side}{d}_coef", q.arrays[f"{side}coef{d}"].reshape(-1), per_line=8))
-    out += _multipliers(q, ctx, d, side)
-    arrays = dict(planes=sym("planes"), mask=sym("mask"), coef=sym("coef"), mult=sym("mult"), shift=sym("shift"),
-                  rows=H)
+    out.append(ctx.array("int16_t", f"{side}{d}_coef", q.arrays[f"{side}coef{d}"].reshape(-1)))
+    arrays = dict(planes=sym("planes"), mask=sym("mask"), coef=sym("coef"), rows=H)
     coded = q.attrs.get("act_code")
     if coded:
         # the first gate codes its input; later gates reuse the codes, except the GRU candidate's

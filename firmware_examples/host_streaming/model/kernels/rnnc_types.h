@@ -22,12 +22,13 @@ typedef void (*rnnc_gate_fc_s16_fn)(const int16_t *in, const int8_t *weight, con
                                     int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift);
 
 /*
- * Low-bit gate weights (docs/numerics-lowbit.md). The low-bit gate FCs rnnc_fc_s8_s16_w4 and
- * rnnc_fc_s8_s16_wb have the rnnc_gate_fc_s8_fn signature, but their `weight` argument points at
- * one of these descriptors (cast to const int8_t *): a layer's input_weights and
- * recurrent_weights point at an array of one descriptor per gate, and the gate strides are the
- * descriptor's size. Each row has its own scale, so the multipliers are per row here and the
- * FC's multiplier and shift arguments are unused.
+ * Low-bit gate weights (docs/numerics-lowbit.md). The low-bit gate FCs rnnc_fc_s8_s16_w4,
+ * rnnc_fc_s8_s16_wb and rnnc_fc_s8_s16_wbab have the rnnc_gate_fc_s8_fn signature, but their
+ * `weight` argument points at one of these descriptors (cast to const int8_t *): a layer's
+ * input_weights and recurrent_weights point at an array of one descriptor per gate, and the
+ * gate strides are the descriptor's size. int4 rows each have their own scale, so their
+ * multipliers are per row here and the FC's multiplier and shift arguments are unused; binary
+ * planes share one scale per gate (integer coefficients per row) and use those arguments.
  */
 typedef struct {
     const uint8_t *codes;          /* [rows][(cols + 1) / 2]: column 2j in the low nibble of byte j,
@@ -42,9 +43,7 @@ typedef struct {
     const uint32_t *planes;        /* [rows][bits][words]: bit j % 32 of word j / 32 is set where
                                       the code of column j is +1 (clear for -1 and pruned) */
     const uint32_t *mask;          /* [rows][words]: set for the weights kept, or NULL: none pruned */
-    const int32_t *coef;           /* [rows][bits]: weight = sum_i coef[i] * code_i, code_i = +-1 */
-    const int32_t *multiplier;     /* [rows] accumulator -> Q3.12 */
-    const int32_t *shift;          /* [rows] */
+    const int16_t *coef;           /* [rows][bits]: weight = sum_i coef[i] * code_i, code_i = +-1 */
     int32_t bits;                  /* code planes per row, 1..4 */
     int32_t words;                 /* 32-bit words per plane row: (cols + 31) / 32 */
 } rnnc_wb_weights_t;
@@ -52,7 +51,7 @@ typedef struct {
 /* Binary-coded weights with binary-coded activations (rnnc_fc_s8_s16_wbab): the input is coded
  * online into act_bits planes; gates after the first reuse the codes of the same input. */
 typedef struct {
-    rnnc_wb_weights_t weights;     /* codes, coefficients and per-row requantization */
+    rnnc_wb_weights_t weights;     /* codes and coefficients */
     uint32_t *act_codes;           /* scratch [act_bits][words]: the input's codes */
     int32_t *act_beta;             /* scratch [act_bits]: their integer coefficients */
     int32_t *residual;             /* scratch [cols]: the greedy coder's residual */
