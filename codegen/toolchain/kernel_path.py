@@ -37,13 +37,13 @@ def x86_levels(flags: set[str], cc_avxvnni: bool = True, cc_avx512vnni: bool = T
     """The levels a CPU with these /proc/cpuinfo flags supports (rnnc_x86_cpu_levels()); they
     are not nested: AVX-512 VNNI CPUs without AVX-VNNI exist.
 
-    >>> sorted(x86_levels({"avx", "fma", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"}))
+    >>> sorted(x86_levels({"avx", "fma", "avx2", "popcnt", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"}))
     ['avx2', 'avx512-vnni', 'portable']
-    >>> sorted(x86_levels({"avx", "avx2"}))   # no FMA: only the portable C
+    >>> sorted(x86_levels({"avx", "avx2", "popcnt"}))   # no FMA: only the portable C
     ['portable']
     """
     levels = {"portable"}
-    if not {"avx", "fma", "avx2"} <= flags:
+    if not {"avx", "fma", "avx2", "popcnt"} <= flags:
         return levels
     levels.add("avx2")
     if {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"} <= flags and cc_avx512vnni:

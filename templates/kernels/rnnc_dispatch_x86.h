@@ -25,8 +25,9 @@ static inline unsigned rnnc_x86_cpu_levels(void)
 {
     unsigned int a, b, c, d, xcr0_lo, xcr0_hi;
     unsigned levels = 1u << RNNC_ISA_PORTABLE;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) || !(c & (1u << 28)) || !(c & (1u << 12))) {
-        return levels; /* no OSXSAVE, AVX or FMA */
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) || !(c & (1u << 28)) || !(c & (1u << 12)) ||
+        !(c & (1u << 23))) {
+        return levels; /* no OSXSAVE, AVX, FMA or POPCNT (every AVX2 CPU has it; the levels use it) */
     }
     __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
     (void)xcr0_hi;

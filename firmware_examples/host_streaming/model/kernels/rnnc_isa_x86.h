@@ -21,19 +21,19 @@
 
 #if defined(__clang__)
 #if RNNC_ISA_BUILD == RNNC_ISA_AVX2
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma,popcnt"))), apply_to = function)
 #elif RNNC_ISA_BUILD == RNNC_ISA_AVXVNNI
-#pragma clang attribute push(__attribute__((target("avx2,fma,avxvnni"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma,popcnt,avxvnni"))), apply_to = function)
 #else
-#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma,popcnt,avx512f,avx512bw,avx512vl,avx512vnni"))), apply_to = function)
 #endif
 #else
 #if RNNC_ISA_BUILD == RNNC_ISA_AVX2
-#pragma GCC target("avx2,fma")
+#pragma GCC target("avx2,fma,popcnt")
 #elif RNNC_ISA_BUILD == RNNC_ISA_AVXVNNI
-#pragma GCC target("avx2,fma,avxvnni")
+#pragma GCC target("avx2,fma,popcnt,avxvnni")
 #else
-#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")
+#pragma GCC target("avx2,fma,popcnt,avx512f,avx512bw,avx512vl,avx512vnni")
 #endif
 #endif
 #else
