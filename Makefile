@@ -40,6 +40,8 @@ bench: setup
 	$(BIN)/python benchmarks/cortex_m.py
 	$(BIN)/python benchmarks/aarch64.py
 	$(BIN)/python benchmarks/compile_time.py
+	$(BIN)/python benchmarks/lowbit.py --write
+	$(BIN)/python benchmarks/accuracy.py --write
 
 clean:
 	rm -rf build .pytest_cache

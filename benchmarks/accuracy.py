@@ -1,0 +1,97 @@
+"""Post-training accuracy of every scheme on real data, float and int8 beside them.
+
+Task: the Japanese Vowels speaker classifier in examples/japanese_vowels (UCI data, 9 speakers,
+12 LPC features per frame, an LSTM of 32 units and a dense head; the model's output at the last
+valid frame classifies). Each scheme is post-training quantized with the example's calibration
+set (examples/japanese_vowels/calib.npy) and run on the 370 test utterances in the reference
+simulator, which the generated C equals bit for bit (`rnnc verify`; tests/test_lowbit_schemes.py).
+Quantization-aware training is not applied here (its own issue extends this table).
+
+usage: python benchmarks/accuracy.py [--write]   (--write: benchmarks/results/accuracy.md)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from codegen.api import compile_model, simulate_compiled  # noqa: E402
+from codegen.emit.frame import layer_views  # noqa: E402
+from codegen.emit.layercode import ConstArray  # noqa: E402
+from codegen.toolchain.targets import load_target  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "japanese_vowels"
+#: (label, scheme, low-bit settings)
+SCHEMES = [("float", "float", {}), ("int8", "int8", {}), ("int16x8", "int16x8", {}), ("int4", "int4", {}),
+           ("int4 + residual (all layers)", "int4", {"residual": "auto", "residual_threshold_db": 99.0}),
+           ("w4a8", "binary-w4a8", {}), ("w3a8", "binary-w3a8", {}), ("w2a8", "binary-w2a8", {}),
+           ("w1a8", "binary-w1a8", {}), ("ternary-a8", "ternary-a8", {}),
+           ("w4a4", "binary-w4a4", {}), ("w3a3", "binary-w3a3", {}), ("w2a2", "binary-w2a2", {}),
+           ("w1a1", "binary-w1a1", {}), ("ternary", "ternary", {}),
+           ("w2a8, 50% pruned", "binary-w2a8", {"sparsity": 0.5}), ("int4, 50% pruned", "int4", {"sparsity": 0.5})]
+
+
+def last_step_accuracy(y: np.ndarray, labels: np.ndarray, lengths: np.ndarray) -> float:
+    last = y[np.arange(len(y)), lengths - 1].astype(np.float64)
+    return float(np.mean(last.argmax(-1) == labels))
+
+
+def run(out_root: Path) -> list[tuple]:
+    x, labels = np.load(EXAMPLE / "test_x.npy"), np.load(EXAMPLE / "test_y.npy")
+    calib = np.load(EXAMPLE / "calib.npy")
+    # utterances are zero-padded at the end: the last valid frame is the last non-zero one
+    lengths = np.maximum(1, (np.abs(x).sum(-1) > 0).cumsum(1).argmax(1) + 1)
+    rows = []
+    for label, scheme, settings in SCHEMES:
+        out = out_root / label.replace(" ", "_").replace(",", "").replace("%", "")
+        qm = compile_model(str(EXAMPLE / "model.onnx"), str(out), scheme=scheme,
+                           calib=None if scheme == "float" else calib, lowbit=dict(settings) or None)
+        y = simulate_compiled(str(out), x)
+        if qm.output_q is not None:
+            y = (y.astype(np.float64) - qm.output_q.zero_point) * qm.output_q.scale
+        view = layer_views(qm, load_target("host"))[0]
+        lstm_bytes = sum(w.nbytes for w in view.code.weights if isinstance(w, ConstArray))
+        rows.append((label, last_step_accuracy(y, labels, lengths), lstm_bytes,
+                     qm.layers[-1].report.get("sqnr_db")))
+        print(f"  {label}: {rows[-1][1]:.4f}", file=sys.stderr)
+    return rows
+
+
+def report(rows) -> str:
+    ref = rows[0][2]
+    lines = ["## Japanese Vowels speaker classifier (post-training, 370 test utterances)", "",
+             "| scheme | test accuracy | LSTM constants, bytes | vs float | output SQNR vs float, dB |",
+             "|---|---:|---:|---:|---:|"]
+    for label, acc, b, sqnr in rows:
+        lines.append(f"| {label} | {100 * acc:.1f}% | {b:,} | {ref / b:.1f}x smaller | "
+                     f"{'-' if sqnr is None else f'{sqnr:.1f}'} |")
+    lines += ["", "The LSTM's constants include everything its kernels read (codes, coefficients, per-row "
+              "multipliers, biases); with 12 inputs and 32 units its rows are short, so per-row "
+              "overheads weigh more than in the memory table of benchmarks/results/lowbit.md.",
+              "Not yet measured here: the character-level Shakespeare language model (bits per character) "
+              "and any quantization-aware training."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="rnnc-accuracy-") as tmp:
+        text = report(run(Path(tmp)))
+    print(text)
+    if a.write:
+        dest = ROOT / "benchmarks" / "results" / "accuracy.md"
+        dest.parent.mkdir(exist_ok=True)
+        dest.write_text("# Accuracy of each scheme on real data\n\nWritten by `python benchmarks/accuracy.py "
+                        "--write` (part of `make bench`).\n\n" + text)
+
+
+if __name__ == "__main__":
+    main()
