@@ -1,20 +1,43 @@
 /*
  * rnnc_fc_s8_s16_wb.c - int8 x binary-coded fully connected to int16 (rnnc_fc_s8_s16_wb.h),
- * portable C99: each code plane selects the inputs it adds (no multiplications by weights).
- * Every partial sum is an exact integer within int32 (the quantizer bounds sum |weight|), so
- * the order of the additions does not matter.
+ * portable C99, exact: no multiplications by weights. The first gate of each input builds a
+ * table of input sums, table[16 * g + b] = the sum of in[4g + i] over the set bits i of b (the
+ * T-MAC method with exact int16 entries); every 4 weights of a code plane are then one lookup.
+ * Every partial sum is an exact integer within int32 (the quantizer bounds sum |weight|), so the
+ * order of the additions does not matter.
  */
 #include "rnnc_common.h"
 #include "rnnc_fc_s8_s16_wb.h"
 #include "rnnc_requantize.h"
 #include "rnnc_types.h"
 
-/* The sum of in[i] over the set bits of one plane row (bit i % 32 of word i / 32). */
-static int32_t rnnc_selected_sum_s8(const uint32_t *bits, const int8_t *in, int32_t n)
+/* table[16 * g + b] = sum of in[4 g + i] for the set bits i of b, for the 8 groups of every
+   32-bit word (inputs past n count as 0, so padding bits index zeros). */
+static void rnnc_input_sum_table(const int8_t *in, int32_t n, int32_t words, int16_t *table)
 {
-    int32_t acc = 0, i;
-    for (i = 0; i < n; i++) {
-        acc += in[i] * (int32_t)((bits[i >> 5] >> (i & 31)) & 1u);
+    int32_t g, b;
+    for (g = 0; g < 8 * words; g++) {
+        int16_t *t = table + 16 * g;
+        t[0] = 0;
+        for (b = 1; b < 16; b++) {
+            /* b without its lowest set bit, plus the input of that bit */
+            const int32_t low = b & -b;
+            const int32_t i = 4 * g + (low == 1 ? 0 : low == 2 ? 1 : low == 4 ? 2 : 3);
+            t[b] = (int16_t)(t[b & (b - 1)] + (i < n ? in[i] : 0));
+        }
+    }
+}
+
+/* The sum of in[j] over the set bits of one plane row (bit j % 32 of word j / 32), by table. */
+static int32_t rnnc_selected_sum_lut(const uint32_t *bits, const int16_t *table, int32_t words)
+{
+    int32_t acc = 0, j, k;
+    for (j = 0; j < words; j++) {
+        const uint32_t w = bits[j];
+        const int16_t *t = table + 128 * j;
+        for (k = 0; k < 8; k++) {
+            acc += t[16 * k + ((w >> (4 * k)) & 15u)];
+        }
     }
     return acc;
 }
@@ -22,17 +45,23 @@ static int32_t rnnc_selected_sum_s8(const uint32_t *bits, const int8_t *in, int3
 void rnnc_fc_s8_s16_wb(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
                        int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
 {
-    const rnnc_wb_weights_t *w = (const rnnc_wb_weights_t *)(const void *)weight;
-    int32_t all = 0, o, k, i;
-    for (i = 0; i < in_size; i++) {
-        all += in[i];
+    const rnnc_wb8_weights_t *p = (const rnnc_wb8_weights_t *)(const void *)weight;
+    const rnnc_wb_weights_t *w = &p->weights;
+    const int32_t words = w->words;
+    int32_t o, k, all;
+    if (p->code_input) {
+        rnnc_input_sum_table(in, in_size, words, p->table);
+    }
+    all = 0;
+    for (k = 0; k < (in_size + 3) / 4; k++) {
+        all += p->table[16 * k + 15];
     }
     for (o = 0; o < out_size; o++) {
-        const uint32_t *planes = w->planes + o * w->bits * w->words;
-        const int32_t kept = w->mask != NULL ? rnnc_selected_sum_s8(w->mask + o * w->words, in, in_size) : all;
+        const uint32_t *planes = w->planes + o * w->bits * words;
+        const int32_t kept = w->mask != NULL ? rnnc_selected_sum_lut(w->mask + o * words, p->table, words) : all;
         int32_t acc = bias[o];
         for (k = 0; k < w->bits; k++) {
-            const int32_t plus = rnnc_selected_sum_s8(planes + k * w->words, in, in_size);
+            const int32_t plus = rnnc_selected_sum_lut(planes + k * words, p->table, words);
             acc += (int32_t)w->coef[o * w->bits + k] * (2 * plus - kept);
         }
         out[o] = (int16_t)rnnc_sat(rnnc_mbqm(acc, multiplier, shift), INT16_MIN, INT16_MAX);

@@ -4,7 +4,7 @@
  * Per output row o with codes c_k in {-1, +1} (0 where pruned) and integer coefficients a_k:
  *   out[o] = sat16( MBQM(bias[o] + sum_k a_k * sum_i c_k[i] * in[i], multiplier, shift) )
  * computed as sum_i c_k[i] * in[i] = 2 * (sum of in[i] where c_k[i] = +1) - (sum of in[i] kept).
- * `weight` points at a rnnc_wb_weights_t (rnnc_types.h); one multiplier and shift for the gate.
+ * `weight` points at a rnnc_wb8_weights_t (rnnc_types.h); one multiplier and shift for the gate.
  */
 #ifndef RNNC_FC_S8_S16_WB_H
 #define RNNC_FC_S8_S16_WB_H

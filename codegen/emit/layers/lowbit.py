@@ -20,7 +20,7 @@ GATE_NAMES = {"lstm": ("i", "f", "c", "o"), **{k: ir.GATES[k] for k in ("gru", "
 def lowbit_gate_weights(q, ctx) -> GateWeights:
     binary = q.attrs["coding"]["coder"] != "int4"
     coded = q.attrs.get("act_code")
-    desc = "rnnc_wbab_weights_t" if coded else "rnnc_wb_weights_t" if binary else "rnnc_w4_weights_t"
+    desc = "rnnc_wbab_weights_t" if coded else "rnnc_wb8_weights_t" if binary else "rnnc_w4_weights_t"
     stride = f"(int32_t)sizeof({desc})"
     fc = "rnnc_fc_s8_s16_wbab" if coded else "rnnc_fc_s8_s16_wb" if binary else "rnnc_fc_s8_s16_w4"
 
@@ -41,11 +41,16 @@ def lowbit_gate_weights(q, ctx) -> GateWeights:
         zeros = [0] * len(a["in_mult"])
         return {**a, "in_mult": zeros, "in_shift": zeros, "rec_mult": zeros, "rec_shift": zeros}
     def scratch(d: int) -> list:
-        """The coded activations of each side: codes, coefficients, the coder's residual."""
-        if not coded:
+        """Per input side: the table of input sums (binary codes, int8 inputs), or the coded
+        activations (codes, coefficients, the coder's residual)."""
+        if not binary:
             return []
         out = []
         for side, n in (("w", q.in_size), ("r", q.attrs["hidden_size"])):
+            if not coded:
+                out.append(Buffer("int16_t", f"{side}{d}_sums", 128 * words_per_row(n),
+                                  "sums of the gate input by 4 (built by the first gate's FC)"))
+                continue
             out += [Buffer("uint32_t", f"{side}{d}_act_codes", coded["bits"] * words_per_row(n),
                            "the gate input's binary codes (written by the first gate's FC)"),
                     Buffer("int32_t", f"{side}{d}_act_beta", coded["bits"], "their coefficients"),
@@ -98,19 +103,19 @@ def _binary(q, ctx, d: int, side: str, n: int, what: str) -> list:
     out.append(ctx.array("int16_t", f"{side}{d}_coef", q.arrays[f"{side}coef{d}"].reshape(-1)))
     arrays = dict(planes=sym("planes"), mask=sym("mask"), coef=sym("coef"), rows=H)
     coded = q.attrs.get("act_code")
+    # the first gate codes its input (or tabulates its sums); later gates reuse that, except the
+    # GRU candidate's recurrent FC without linear_before_reset, whose input is r * h
+    recode = [g == 0 or (q.kind == "gru" and side == "r" and g == 2 and not q.attrs["linear_before_reset"])
+              for g in range(G)]
     if coded:
-        # the first gate codes its input; later gates reuse the codes, except the GRU candidate's
-        # recurrent FC without linear_before_reset, whose input is r * h
-        recode = [g == 0 or (q.kind == "gru" and side == "r" and g == 2 and not q.attrs["linear_before_reset"])
-                  for g in range(G)]
         act = dict(codes=sym("act_codes"), beta=sym("act_beta"), residual=sym("act_residual"), bits=coded["bits"],
                    ternary=int(coded["kind"] == "ternary"), recode=recode,
                    zero_point=q.attrs["zp_in" if side == "w" else "zp_h"])
         out.append(ctx.macro(TEMPLATE, "wbab_weights", symbol=ctx.sym(f"{side}{d}"), what=what,
                              gates=GATE_NAMES[q.kind], arrays=arrays, bits=K, words=words, masked=masked, act=act))
         return out
-    out.append(ctx.macro(TEMPLATE, "wb_weights", symbol=ctx.sym(f"{side}{d}"), what=what, gates=GATE_NAMES[q.kind],
-                         arrays=arrays, bits=K, words=words, masked=masked))
+    out.append(ctx.macro(TEMPLATE, "wb8_weights", symbol=ctx.sym(f"{side}{d}"), what=what, gates=GATE_NAMES[q.kind],
+                         arrays=arrays, bits=K, words=words, masked=masked, table=sym("sums"), recode=recode))
     return out
 
 

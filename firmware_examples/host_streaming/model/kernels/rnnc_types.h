@@ -48,6 +48,14 @@ typedef struct {
     int32_t words;                 /* 32-bit words per plane row: (cols + 31) / 32 */
 } rnnc_wb_weights_t;
 
+/* Binary-coded weights with int8 inputs (rnnc_fc_s8_s16_wb): the first gate of each input builds
+ * a table of its sums by 4 inputs; every 4 weights of a code plane are then one lookup. */
+typedef struct {
+    rnnc_wb_weights_t weights;     /* codes and coefficients */
+    int16_t *table;                /* scratch [128 * words]: table[16 g + b] = sum of in[4 g + i], bits i of b */
+    int32_t code_input;            /* 1: build the table from `in` in this call; 0: the call before did */
+} rnnc_wb8_weights_t;
+
 /* Binary-coded weights with binary-coded activations (rnnc_fc_s8_s16_wbab): the input is coded
  * online into act_bits planes; gates after the first reuse the codes of the same input. */
 typedef struct {
