@@ -82,7 +82,7 @@ def test_lowbit_streaming_step_api_matches_whole_sequences(tmp_path):
 
 def test_packed_weights_hold_exactly_the_simulated_levels():
     """Independent of the C: unpacking the emitted int4 bytes and bit-planes gives the levels."""
-    from codegen.emit.lowbit_packing import pack_bits, pack_int4
+    from codegen.emit.lowbit_packing import interleave16, pack_bits_b16, pack_int4
     from codegen.quant.lowbit import split_residual
     qm = quantize_model(_model("lstm"), "int4", _data(), options={"residual": "auto", "residual_threshold_db": 99.0})
     q = qm.layers[0]
@@ -96,11 +96,16 @@ def test_packed_weights_hold_exactly_the_simulated_levels():
     qm = quantize_model(_model("gru"), "binary-w3a8", _data())
     q = qm.layers[0]
     planes, coef = q.arrays["wplanes0"], q.arrays["wcoef0"]          # (G, K, H, n), (G, H, K)
+    H = planes.shape[2]
     for g in range(planes.shape[0]):
-        words = pack_bits(planes[g])                                   # (H, K, words)
+        blocks = pack_bits_b16(planes[g])                              # (blocks, K, words, 16)
+        # row r = 16 b + l: word j of plane k at [b, k, j, l]; padding rows all clear
+        words = blocks.transpose(0, 3, 1, 2).reshape(-1, *blocks.shape[1:3])   # (rows, K, words)
         bits = (words[..., None].astype(np.uint64) >> np.arange(32, dtype=np.uint64)) & 1
         codes = np.where(bits.reshape(*words.shape[:2], -1)[:, :, :37] == 1, 1, -1)
-        np.testing.assert_array_equal(np.einsum("hk,hkn->hn", coef[g], codes), q.arrays["w0"][g])
+        assert not words[H:].any()
+        c = interleave16(coef[g]).transpose(0, 2, 1).reshape(-1, coef.shape[2])   # (rows, K)
+        np.testing.assert_array_equal(np.einsum("hk,hkn->hn", c[:H], codes[:H]), q.arrays["w0"][g])
 
 
 def test_residual_n_goes_to_the_worst_layers():
@@ -165,3 +170,72 @@ def test_lowbit_layers_are_bit_exact_on_cortex_m(tmp_path, core):
                lowbit={"residual": "auto", "residual_threshold_db": 99.0, "sparsity": 0.3})
     res = verify_compiled(str(tmp_path), _data(4, batch=3, steps=8) * 1.5)
     assert res.ok, res.summary()
+
+
+#: popcount-kernel cases: (scheme, layer schemes, settings); rows past one 16-row block with a
+#: tail, and inputs past the 31 words one byte count holds (1100 inputs: 35 words)
+POPCOUNT_CASES = {"masked": ("binary-w2a2", {}, {"sparsity": 0.4}),
+                  "plain": ("binary-w3a3", {"gru1": "ternary"}, {})}
+#: path -> (target, extra C flags, environment, the name <prefix>_kernel_path() reports); the
+#: AVX-512 level counts with VPOPCNTD where the CPU has it, RNNC_X86_VPOPCNT=0 keeps the table
+POPCOUNT_PATHS = {
+    "x86-portable": ("host", [], {"RNNC_X86_PATH": "portable"}, "x86 portable (run-time)"),
+    "x86-avx2": ("host", [], {"RNNC_X86_PATH": "avx2"}, "x86 avx2 (run-time)"),
+    "x86-avx512": ("host", [], {"RNNC_X86_PATH": "avx512-vnni"}, "x86 avx512-vnni (run-time)"),
+    "x86-avx512-table": ("host", [], {"RNNC_X86_PATH": "avx512-vnni", "RNNC_X86_VPOPCNT": "0"},
+                         "x86 avx512-vnni (run-time)"),
+    "x86-clang": ("host", [], {"CC": "clang", "RNNC_SANITIZE": "0"}, None),
+    "aarch64-neon": ("aarch64", [], {}, "neon"),
+    "aarch64-portable": ("aarch64", ["-DRNNC_KERNELS=RNNC_KERNELS_PORTABLE"], {}, "portable")}
+
+
+def _popcount_path_skip(path: str) -> str | None:
+    import platform
+    from codegen.toolchain.kernel_path import cpu_flags, x86_levels
+    target, _, env, _ = POPCOUNT_PATHS[path]
+    if target == "aarch64":
+        missing = [t for t in ("aarch64-linux-gnu-gcc", "qemu-aarch64") if shutil.which(t) is None]
+        return f"{' and '.join(missing)} NOT INSTALLED: the Arm64 popcount path is NOT tested" if missing else None
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return "NOT AN x86-64 MACHINE: the x86 popcount paths are NOT tested here"
+    if env.get("CC") == "clang" and shutil.which("clang") is None:
+        return "CLANG NOT INSTALLED: Clang's build of the popcount kernel's x86 paths is NOT tested"
+    level = env.get("RNNC_X86_PATH", "portable")
+    if level != "portable" and level not in x86_levels(cpu_flags() or set()):
+        return f"THIS CPU CANNOT RUN THE x86 {level.upper()} PATH: the popcount kernel's path is NOT tested here"
+    if path == "x86-avx512" and "avx512_vpopcntdq" not in (cpu_flags() or set()):
+        return "THIS CPU HAS NO AVX512_VPOPCNTDQ: the popcount kernel's VPOPCNTD path is NOT tested here"
+    return None
+
+
+@pytest.fixture(scope="module")
+def popcount_outputs(tmp_path_factory):
+    """One compiled output per case and target (compiled once, built per path)."""
+    root = tmp_path_factory.mktemp("popcount")
+    rng = np.random.default_rng(7)
+    calib = rng.standard_normal((6, 5, 1100)).astype(np.float32)
+    m = model([recurrent("lstm", 1100, 37, name="lstm0"), recurrent("gru", 37, 20, seed=3, name="gru1"),
+               dense(20, 3, name="head")], 1100)
+    for case, (scheme, layer_schemes, settings) in POPCOUNT_CASES.items():
+        for target in ("host", "aarch64"):
+            compile_ir(m, str(root / f"{case}-{target}"), scheme=scheme, calib=calib, layer_schemes=layer_schemes,
+                       lowbit=dict(settings), target=target)
+    return root, calib[:3] * 1.5
+
+
+@pytest.mark.parametrize("case", list(POPCOUNT_CASES))
+@pytest.mark.parametrize("path", list(POPCOUNT_PATHS))
+def test_popcount_kernel_paths_equal_the_simulator(popcount_outputs, monkeypatch, case, path):
+    """Every vector path of rnnc_fc_s8_s16_wbab (AVX-512 with VPOPCNTD or the nibble table, AVX2,
+    NEON) and the portable C, rows past a 16-row block with a tail, inputs past 31 words."""
+    why = _popcount_path_skip(path)
+    if why:
+        pytest.skip(why)
+    target, flags, env, name = POPCOUNT_PATHS[path]
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    root, x = popcount_outputs
+    res = verify_compiled(str(root / f"{case}-{target}"), x, extra_cflags=flags)
+    assert res.ok, res.summary()
+    if name is not None:
+        assert res.kernel_path == name

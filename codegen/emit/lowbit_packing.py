@@ -7,12 +7,21 @@ int4, two per byte, rows padded to whole bytes: column 2j in the low nibble of b
 >>> pack_int4(np.array([[1, -1, 7], [-8, 0, 2]])).tolist()
 [[241, 7], [8, 2]]
 
-Binary code planes in 32-bit words, per row the planes one after another: bit (j % 32) of word
-j // 32 is set where the code of column j is +1 (clear for -1 and for pruned weights).
+Binary code planes in 32-bit words: bit (j % 32) of word j // 32 is set where the code of
+column j is +1 (clear for -1 and for pruned weights).
 
 >>> pack_bits(np.array([[[1, -1, 1]], [[-1, -1, 1]]]))   # (planes, rows, columns) -> (rows, planes, words)
 array([[[5],
         [4]]], dtype=uint32)
+
+The kernels read them in blocks of 16 rows, word-interleaved, so that one 512-bit vector (or two
+256-bit, four 128-bit) holds word j of one plane for 16 rows: element [block][plane][word][row % 16].
+Rows past the last are zero padding.
+
+>>> interleave16(np.arange(3 * 2).reshape(3, 2)).shape   # (rows, ...) -> (blocks, ..., 16)
+(1, 2, 16)
+>>> interleave16(np.arange(3 * 2).reshape(3, 2))[0, 1, :4].tolist()   # row r's second value at [0, 1, r]
+[1, 3, 5, 0]
 """
 from __future__ import annotations
 
@@ -44,3 +53,22 @@ def pack_bits(planes: np.ndarray) -> np.ndarray:
 
 def words_per_row(n: int) -> int:
     return (n + 31) // 32
+
+
+BLOCK_ROWS = 16
+
+
+def interleave16(per_row: np.ndarray) -> np.ndarray:
+    """(rows, ...) -> (ceil(rows / 16), ..., 16): row r of block b at [b, ..., r % 16], padded with 0."""
+    v = np.asarray(per_row)
+    rows = v.shape[0]
+    blocks = (rows + BLOCK_ROWS - 1) // BLOCK_ROWS
+    padded = np.zeros((blocks * BLOCK_ROWS,) + v.shape[1:], v.dtype)
+    padded[:rows] = v
+    padded = padded.reshape((blocks, BLOCK_ROWS) + v.shape[1:])
+    return np.moveaxis(padded, 1, -1)
+
+
+def pack_bits_b16(planes: np.ndarray) -> np.ndarray:
+    """(k, rows, n) codes -> (ceil(rows / 16), k, ceil(n / 32), 16) uint32, the kernels' layout."""
+    return interleave16(pack_bits(planes))

@@ -28,12 +28,13 @@ static void rnnc_input_sum_table(const int8_t *in, int32_t n, int32_t words, int
     }
 }
 
-/* The sum of in[j] over the set bits of one plane row (bit j % 32 of word j / 32), by table. */
+/* The sum of in[j] over the set bits of one plane row (bit j % 32 of word j / 32), by table;
+   the row's words are 16 apart (rows interleaved in blocks of 16, rnnc_types.h). */
 static int32_t rnnc_selected_sum_lut(const uint32_t *bits, const int16_t *table, int32_t words)
 {
     int32_t acc = 0, j, k;
     for (j = 0; j < words; j++) {
-        const uint32_t w = bits[j];
+        const uint32_t w = bits[16 * j];
         const int16_t *t = table + 128 * j;
         for (k = 0; k < 8; k++) {
             acc += t[16 * k + ((w >> (4 * k)) & 15u)];
@@ -57,12 +58,15 @@ void rnnc_fc_s8_s16_wb(const int8_t *in, const int8_t *weight, const int32_t *bi
         all += p->table[16 * k + 15];
     }
     for (o = 0; o < out_size; o++) {
-        const uint32_t *planes = w->planes + o * w->bits * words;
-        const int32_t kept = w->mask != NULL ? rnnc_selected_sum_lut(w->mask + o * words, p->table, words) : all;
+        /* row o of its block of 16: plane i's words at planes[(i * words + j) * 16] */
+        const uint32_t *planes = w->planes + (o >> 4) * w->bits * words * 16 + (o & 15);
+        const int16_t *coef = w->coef + (o >> 4) * w->bits * 16 + (o & 15);
+        const int32_t kept = w->mask != NULL
+            ? rnnc_selected_sum_lut(w->mask + (o >> 4) * words * 16 + (o & 15), p->table, words) : all;
         int32_t acc = bias[o];
         for (k = 0; k < w->bits; k++) {
-            const int32_t plus = rnnc_selected_sum_lut(planes + k * words, p->table, words);
-            acc += (int32_t)w->coef[o * w->bits + k] * (2 * plus - kept);
+            const int32_t plus = rnnc_selected_sum_lut(planes + k * words * 16, p->table, words);
+            acc += (int32_t)coef[16 * k] * (2 * plus - kept);
         }
         out[o] = (int16_t)rnnc_sat(rnnc_mbqm(acc, multiplier, shift), INT16_MIN, INT16_MAX);
     }

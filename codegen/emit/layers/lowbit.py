@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import ir
 from ...registry import emitter
-from ..lowbit_packing import pack_bits, pack_int4, words_per_row
+from ..lowbit_packing import BLOCK_ROWS, interleave16, pack_bits_b16, pack_int4, words_per_row
 from ..layercode import Buffer
 from ._rnn_int_common import GateWeights
 from .gru_rnn_int import emit_gru_rnn
@@ -91,17 +91,22 @@ def _binary(q, ctx, d: int, side: str, n: int, what: str) -> list:
     planes = q.arrays[f"{side}planes{d}"]          # (G, K, H, n)
     G, K, H, _ = planes.shape
     words = words_per_row(n)
-    packed = np.concatenate([pack_bits(planes[g]) for g in range(G)])   # (G*H, K, words)
+    # per gate: blocks of 16 rows, word-interleaved (lowbit_packing.pack_bits_b16)
+    packed = np.concatenate([pack_bits_b16(planes[g]).reshape(-1) for g in range(G)])
     kept = planes[:, 0] != 0                        # pruned weights are 0 in every plane
     masked = not bool(kept.all())
     sym = lambda s: ctx.sym(f"{side}{d}_{s}")   # noqa: E731
-    out = [ctx.array("uint32_t", f"{side}{d}_planes", packed, per_line=8)]
+    out = [ctx.array("uint32_t", f"{side}{d}_planes", packed, per_line=8, align=ctx.target.get("weight_align"))]
     if masked:
         out.append(ctx.array("uint32_t", f"{side}{d}_mask",
-                             np.concatenate([pack_bits(kept[g][None].astype(np.int8)) for g in range(G)]),
-                             per_line=8))
-    out.append(ctx.array("int16_t", f"{side}{d}_coef", q.arrays[f"{side}coef{d}"].reshape(-1)))
-    arrays = dict(planes=sym("planes"), mask=sym("mask"), coef=sym("coef"), rows=H)
+                             np.concatenate([pack_bits_b16(kept[g][None].astype(np.int8)).reshape(-1)
+                                             for g in range(G)]),
+                             per_line=8, align=ctx.target.get("weight_align")))
+    coef = q.arrays[f"{side}coef{d}"]               # (G, H, K)
+    out.append(ctx.array("int16_t", f"{side}{d}_coef", np.concatenate([interleave16(coef[g]).reshape(-1)
+                                                                       for g in range(G)])))
+    rows = -(-H // BLOCK_ROWS) * BLOCK_ROWS         # per gate, padded to whole blocks
+    arrays = dict(planes=sym("planes"), mask=sym("mask"), coef=sym("coef"), rows=rows)
     coded = q.attrs.get("act_code")
     # the first gate codes its input (or tabulates its sums); later gates reuse that, except the
     # GRU candidate's recurrent FC without linear_before_reset, whose input is r * h
