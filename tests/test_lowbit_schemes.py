@@ -172,10 +172,13 @@ def test_lowbit_layers_are_bit_exact_on_cortex_m(tmp_path, core):
     assert res.ok, res.summary()
 
 
-#: popcount-kernel cases: (scheme, layer schemes, settings); rows past one 16-row block with a
-#: tail, and inputs past the 31 words one byte count holds (1100 inputs: 35 words)
+#: binary-kernel cases: (scheme, layer schemes, settings); rows past one 16-row block with a
+#: tail, and inputs past the 31 (popcount) or 8 (table) words one partial count holds (1100
+#: inputs: 35 words)
 POPCOUNT_CASES = {"masked": ("binary-w2a2", {}, {"sparsity": 0.4}),
-                  "plain": ("binary-w3a3", {"gru1": "ternary"}, {})}
+                  "plain": ("binary-w3a3", {"gru1": "ternary"}, {}),
+                  "a8-masked": ("binary-w2a8", {}, {"sparsity": 0.4}),      # the table kernel
+                  "a8-plain": ("binary-w3a8", {"gru1": "ternary-a8"}, {})}
 #: path -> (target, extra C flags, environment, the name <prefix>_kernel_path() reports); the
 #: AVX-512 level counts with VPOPCNTD where the CPU has it, RNNC_X86_VPOPCNT=0 keeps the table
 POPCOUNT_PATHS = {
@@ -227,7 +230,7 @@ def popcount_outputs(tmp_path_factory):
 @pytest.mark.parametrize("path", list(POPCOUNT_PATHS))
 def test_popcount_kernel_paths_equal_the_simulator(popcount_outputs, monkeypatch, case, path):
     """Every vector path of rnnc_fc_s8_s16_wbab (AVX-512 with VPOPCNTD or the nibble table, AVX2,
-    NEON) and the portable C, rows past a 16-row block with a tail, inputs past 31 words."""
+    NEON) and rnnc_fc_s8_s16_wb (AVX-512 VPERMW), and the portable C of both."""
     why = _popcount_path_skip(path)
     if why:
         pytest.skip(why)
