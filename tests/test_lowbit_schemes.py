@@ -82,15 +82,19 @@ def test_lowbit_streaming_step_api_matches_whole_sequences(tmp_path):
 
 def test_packed_weights_hold_exactly_the_simulated_levels():
     """Independent of the C: unpacking the emitted int4 bytes and bit-planes gives the levels."""
-    from codegen.emit.lowbit_packing import interleave16, pack_bits_b16, pack_int4
+    from codegen.emit.lowbit_packing import interleave16, pack_bits_b16, pack_int4_b16x8
     from codegen.quant.lowbit import split_residual
     qm = quantize_model(_model("lstm"), "int4", _data(), options={"residual": "auto", "residual_threshold_db": 99.0})
     q = qm.layers[0]
     first, second = split_residual(q.arrays["w0"], q.arrays["wshift0"])
-    unpack = lambda b: ((b.astype(np.int64)[:, :, None] >> np.array([0, 4])) & 0xF).reshape(len(b), -1)  # noqa: E731
-    signed = lambda v: np.where(v >= 8, v - 16, v)   # noqa: E731
+
+    def unpack(levels):   # (rows, 37) -> the kernel's bytes -> back: byte 4r + b, low col b, high col 4 + b
+        b = pack_int4_b16x8(levels).astype(np.int64)                    # (row blocks, groups, 64)
+        b = b.reshape(*b.shape[:2], 16, 4)                                # (blocks, groups, row, byte)
+        u = np.concatenate([b & 0xF, b >> 4], -1)                         # (blocks, groups, row, col)
+        return (u.transpose(0, 2, 1, 3).reshape(-1, b.shape[1] * 8) - 8)[:len(levels), :37]
     m = q.arrays["wshift0"].astype(np.int64).reshape(-1, 1)
-    got = (signed(unpack(pack_int4(first.reshape(-1, 37))))[:, :37] << m) + signed(unpack(pack_int4(second.reshape(-1, 37))))[:, :37]
+    got = (unpack(first.reshape(-1, 37)) << m) + unpack(second.reshape(-1, 37))
     np.testing.assert_array_equal(got, q.arrays["w0"].reshape(-1, 37))
 
     qm = quantize_model(_model("gru"), "binary-w3a8", _data())
@@ -175,7 +179,9 @@ def test_lowbit_layers_are_bit_exact_on_cortex_m(tmp_path, core):
 #: binary-kernel cases: (scheme, layer schemes, settings); rows past one 16-row block with a
 #: tail, and inputs past the 31 (popcount) or 8 (table) words one partial count holds (1100
 #: inputs: 35 words)
-POPCOUNT_CASES = {"masked": ("binary-w2a2", {}, {"sparsity": 0.4}),
+POPCOUNT_CASES = {"int4-residual": ("int4", {"gru1": "int8"}, {"residual": "auto", "residual_threshold_db": 99.0}),
+                  "int4": ("int4", {}, {"sparsity": 0.3}),
+                  "masked": ("binary-w2a2", {}, {"sparsity": 0.4}),
                   "plain": ("binary-w3a3", {"gru1": "ternary"}, {}),
                   "a8-masked": ("binary-w2a8", {}, {"sparsity": 0.4}),      # the table kernel
                   "a8-plain": ("binary-w3a8", {"gru1": "ternary-a8"}, {})}

@@ -1,11 +1,15 @@
 """Packed storage of low-bit weights (docs/numerics-lowbit.md, "Storage"), as the kernels
-rnnc_fc_s8_s16_w4 and rnnc_fc_s8_s16_wb read it.
+rnnc_fc_s8_s16_w4, rnnc_fc_s8_s16_wb and rnnc_fc_s8_s16_wbab read it.
 
-int4, two per byte, rows padded to whole bytes: column 2j in the low nibble of byte j, column
-2j + 1 in the high nibble, each a 4-bit two's complement value.
+int4, two per byte, as offset binary (the nibble holds L + 8, 0..15), in blocks of 16 rows x 8
+columns of 64 bytes: byte 4r + b of a block holds row r's column 8g + b in its low nibble and
+column 8g + 4 + b in its high nibble (g the block's column group), so that one 512-bit load
+gives 16 rows x 8 columns and the low (high) nibbles pair with 4 consecutive inputs. Blocks go
+column group by column group within a block of rows; padding rows and columns are L = 0.
 
->>> pack_int4(np.array([[1, -1, 7], [-8, 0, 2]])).tolist()
-[[241, 7], [8, 2]]
+>>> b = pack_int4_b16x8(np.array([[1, -1, 7, 0, -8, 0, 2, 3]]))   # (rows, n) -> (row blocks, groups, 64)
+>>> b.shape, [hex(v) for v in b[0, 0, :4]]
+((1, 1, 64), ['0x9', '0x87', '0xaf', '0xb8'])
 
 Binary code planes in 32-bit words: bit (j % 32) of word j // 32 is set where the code of
 column j is +1 (clear for -1 and for pruned weights).
@@ -28,15 +32,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def pack_int4(levels: np.ndarray) -> np.ndarray:
-    """(rows, n) values in [-8, 7] -> (rows, ceil(n / 2)) uint8."""
+def pack_int4_b16x8(levels: np.ndarray) -> np.ndarray:
+    """(rows, n) values in [-8, 7] -> (ceil(rows / 16), ceil(n / 8), 64) uint8, the kernel's layout."""
     v = np.asarray(levels, np.int64)
     if v.size and (v.min() < -8 or v.max() > 7):
         raise ValueError("int4 values must lie in [-8, 7]")
     rows, n = v.shape
-    padded = np.zeros((rows, n + n % 2), np.int64)
-    padded[:, :n] = v & 0xF
-    return (padded[:, 0::2] | (padded[:, 1::2] << 4)).astype(np.uint8)
+    blocks, groups = -(-rows // 16), -(-n // 8)
+    padded = np.zeros((blocks * 16, groups * 8), np.int64)
+    padded[:rows, :n] = v
+    u = (padded + 8).reshape(blocks, 16, groups, 8).transpose(0, 2, 1, 3)   # (blocks, groups, row, column)
+    return (u[..., :4] | (u[..., 4:] << 4)).reshape(blocks, groups, 64).astype(np.uint8)
 
 
 def pack_bits(planes: np.ndarray) -> np.ndarray:

@@ -1,47 +1,203 @@
 /*
- * rnnc_fc_s8_s16_w4.c - int8 x int4 fully connected to int16 (rnnc_fc_s8_s16_w4.h), portable
- * C99. Every product and partial sum is an exact integer within int32 (the quantizer bounds
- * sum |L| for the accumulator), so any order of the additions gives the same result.
+ * rnnc_fc_s8_s16_w4.c - int8 x int4 fully connected to int16 (rnnc_fc_s8_s16_w4.h). The codes are
+ * offset binary, u = L + 8 in 0..15, in blocks of 16 rows x 8 columns (rnnc_types.h), and
+ *   sum_i L[i] in[i] = sum_i u[i] in[i] - 8 sum_i in[i]
+ * where the input sum is formed once per call. Every product and partial sum is an exact integer
+ * within int32 (the quantizer bounds sum |L| for the accumulator), so any order of the additions
+ * gives the same result. One function, its paths inside it, chosen by the compiler's target or,
+ * on x86-64, at run time (rnnc_common.h):
+ * - x86 AVX-512 VNNI: one 64-byte load is 16 rows x 8 columns; the low nibbles (columns 0..3 of
+ *   the group) and the high nibbles (4..7) each go into one VPDPBUSD with the 4 inputs they
+ *   multiply broadcast (unsigned codes x signed inputs, exact in int32); per-row requantization
+ *   16 lanes at a time;
+ * - x86 AVX2: the same products by VPMADDUBSW (pairs within int16: 2 * 15 * 128) and VPMADDWD
+ *   on two 8-row halves, requantized row by row;
+ * - portable C99, row by row (every other target).
  */
+#include <string.h>
+
 #include "rnnc_common.h"
+#include "rnnc_dispatch_x86.h"
 #include "rnnc_fc_s8_s16_w4.h"
 #include "rnnc_requantize.h"
+#include "rnnc_requantize_x16.h"
 #include "rnnc_types.h"
 
-/* The 4-bit two's complement value in the low nibble of b, -8..7. */
-static inline int32_t rnnc_int4_lo(uint32_t b)
+#if !(RNNC_USE_AVX512VNNI || RNNC_USE_AVX2)
+/* one row's (L * in) sum plus 8 * sum(in): sum_i u[i] in[i] over the row's blocks */
+static int32_t rnnc_dot_u4_row(const uint8_t *codes, int32_t o, const int8_t *in, int32_t n)
 {
-    return (int32_t)(b & 0x7u) - (int32_t)(b & 0x8u);
-}
-
-/* sum_i v[i] * in[i] over one packed row of n int4 values. */
-static int32_t rnnc_dot_int4_s8(const uint8_t *row, const int8_t *in, int32_t n)
-{
-    int32_t acc = 0, i;
-    for (i = 0; i + 2 <= n; i += 2) {
-        const uint32_t b = row[i >> 1];
-        acc += rnnc_int4_lo(b) * in[i] + rnnc_int4_lo(b >> 4) * in[i + 1];
-    }
-    if (i < n) {
-        acc += rnnc_int4_lo(row[i >> 1]) * in[i];
+    const int32_t groups = (n + 7) / 8;
+    const uint8_t *row = codes + (o >> 4) * groups * 64 + 4 * (o & 15);
+    int32_t acc = 0, g, b;
+    for (g = 0; g < groups; g++) {
+        const uint8_t *u = row + 64 * g;
+        const int8_t *x = in + 8 * g;
+        if (n - 8 * g >= 8) {
+            for (b = 0; b < 4; b++) {
+                acc += (int32_t)(u[b] & 15u) * x[b] + (int32_t)(u[b] >> 4) * x[4 + b];
+            }
+            continue;
+        }
+        for (b = 0; b < 4; b++) {   /* the last group: only the columns that exist */
+            acc += 8 * g + b < n ? (int32_t)(u[b] & 15u) * x[b] : 0;
+            acc += 8 * g + 4 + b < n ? (int32_t)(u[b] >> 4) * x[4 + b] : 0;
+        }
     }
     return acc;
 }
+#endif
 
-void rnnc_fc_s8_s16_w4(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
-                       int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
+#if RNNC_USE_AVX512VNNI
+/* rnnc_mbqm() on 16 lanes, each with its own multiplier and shift (the rows' own scales) */
+static inline __m512i rnnc_mbqm_rows_x16(__m512i x, __m512i multiplier, __m512i shift)
+{
+    const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFF);
+    const __m512i left = _mm512_max_epi32(shift, _mm512_setzero_si512());
+    const __m512i right = _mm512_max_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), shift), _mm512_setzero_si512());
+    const __m512i lo32 = _mm512_set1_epi64(INT32_MIN), hi32 = _mm512_set1_epi64(INT32_MAX);
+    __m512i half[2], h, mask, rem, thr;
+    int32_t k;
+    for (k = 0; k < 2; k++) {
+        /* even lanes (k = 0) and odd lanes (k = 1): the value sign-extended to 64 bits, its left
+           shift and multiplier in the low half of each 64-bit lane */
+        __m512i v = k == 0 ? _mm512_srai_epi64(_mm512_slli_epi64(x, 32), 32) : _mm512_srai_epi64(x, 32);
+        const __m512i l = k == 0 ? _mm512_and_si512(left, low32) : _mm512_srli_epi64(left, 32);
+        const __m512i m = k == 0 ? multiplier : _mm512_srli_epi64(multiplier, 32);
+        v = _mm512_min_epi64(_mm512_max_epi64(_mm512_sllv_epi64(v, l), lo32), hi32);
+        /* SRDHM: floor((v m + 2^30) / 2^31), as in rnnc_requantize_x16.h */
+        half[k] = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(v, m), _mm512_set1_epi64((int64_t)1 << 30)), 31);
+    }
+    h = _mm512_mask_blend_epi32(0xAAAA, half[0], _mm512_slli_epi64(half[1], 32));
+    /* rounding right shift, half away from zero, per lane */
+    mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), right), _mm512_set1_epi32(1));
+    rem = _mm512_and_si512(h, mask);
+    thr = _mm512_add_epi32(_mm512_srai_epi32(mask, 1), _mm512_srli_epi32(h, 31));
+    h = _mm512_srav_epi32(h, right);
+    return _mm512_mask_add_epi32(h, _mm512_cmpgt_epi32_mask(rem, thr), h, _mm512_set1_epi32(1));
+}
+
+/* sum_i u[i] in[i] for the 16 rows of one block; `tail` holds the last partial group's inputs
+   zero-padded (the codes of missing columns are 8, times 0) */
+static inline __m512i rnnc_dot_u4_x16(const uint8_t *block, const int8_t *in, int32_t full, int32_t groups,
+                                      const int8_t *tail)
+{
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0;
+    int32_t g;
+    for (g = 0; g < groups; g++) {
+        const __m512i v = _mm512_loadu_si512((const void *)(block + 64 * g));
+        const int8_t *x = g < full ? in + 8 * g : tail;
+        int32_t first, second;
+        memcpy(&first, x, 4);
+        memcpy(&second, x + 4, 4);
+        acc0 = _mm512_dpbusd_epi32(acc0, _mm512_and_si512(v, nibble), _mm512_set1_epi32(first));
+        acc1 = _mm512_dpbusd_epi32(acc1, _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble), _mm512_set1_epi32(second));
+    }
+    return _mm512_add_epi32(acc0, acc1);
+}
+#elif RNNC_USE_AVX2
+/* the same for one 8-row half of a block (`half` 0 or 1) */
+static inline __m256i rnnc_dot_u4_x8(const uint8_t *block, int32_t half, const int8_t *in, int32_t full,
+                                     int32_t groups, const int8_t *tail)
+{
+    const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    __m256i acc = _mm256_setzero_si256();
+    int32_t g;
+    for (g = 0; g < groups; g++) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(block + 64 * g + 32 * half));
+        const int8_t *x = g < full ? in + 8 * g : tail;
+        int32_t first, second;
+        __m256i pairs;
+        memcpy(&first, x, 4);
+        memcpy(&second, x + 4, 4);
+        /* each pair of products within int16 (2 * 15 * 128 twice), then the row's lane */
+        pairs = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v, nibble), _mm256_set1_epi32(first)),
+                                 _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), nibble),
+                                                      _mm256_set1_epi32(second)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, ones));
+    }
+    return acc;
+}
+#endif
+
+#if !RNNC_USE_AVX512VNNI
+/* one row from its two sums (with the 8 * sum(in) offset), requantized */
+static inline int16_t rnnc_w4_row_out(const rnnc_w4_weights_t *w, int32_t o, int32_t bias, int32_t first,
+                                      int32_t second, int32_t offset)
+{
+    int32_t acc = first - offset;
+    if (w->residual != NULL) {
+        /* codes * 2^m + residual; a multiplication, as left shifts of negative values are UB */
+        acc = acc * ((int32_t)1 << w->residual_shift[o]) + (second - offset);
+    }
+    return (int16_t)rnnc_sat(rnnc_mbqm(bias + acc, w->multiplier[o], w->shift[o]), INT16_MIN, INT16_MAX);
+}
+#endif
+
+void RNNC_ISA_FN(rnnc_fc_s8_s16_w4)(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
+                                    int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
 {
     const rnnc_w4_weights_t *w = (const rnnc_w4_weights_t *)(const void *)weight;
-    const int32_t row_bytes = (in_size + 1) / 2;
-    int32_t o;
+    int32_t o, i, offset = 0;
     (void)multiplier; /* per row: w->multiplier, w->shift */
     (void)shift;
-    for (o = 0; o < out_size; o++) {
-        int32_t acc = rnnc_dot_int4_s8(w->codes + o * row_bytes, in, in_size);
-        if (w->residual != NULL) {
-            /* codes * 2^m + residual; a multiplication, as left shifts of negative values are UB */
-            acc = acc * ((int32_t)1 << w->residual_shift[o]) + rnnc_dot_int4_s8(w->residual + o * row_bytes, in, in_size);
-        }
-        out[o] = (int16_t)rnnc_sat(rnnc_mbqm(bias[o] + acc, w->multiplier[o], w->shift[o]), INT16_MIN, INT16_MAX);
+    for (i = 0; i < in_size; i++) {
+        offset += 8 * (int32_t)in[i];
     }
+#if RNNC_USE_AVX512VNNI || RNNC_USE_AVX2
+    {
+        const int32_t groups = (in_size + 7) / 8, full = in_size / 8;
+        int8_t tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (i = 8 * full; i < in_size; i++) {
+            tail[i - 8 * full] = in[i];
+        }
+        for (o = 0; o < out_size; o += 16) {
+            const uint8_t *codes = w->codes + (o >> 4) * groups * 64;
+            const uint8_t *residual = w->residual != NULL ? w->residual + (o >> 4) * groups * 64 : NULL;
+#if RNNC_USE_AVX512VNNI
+            const __mmask16 valid = (__mmask16)(out_size - o >= 16 ? 0xFFFFu : (1u << (out_size - o)) - 1u);
+            __m512i acc = _mm512_sub_epi32(rnnc_dot_u4_x16(codes, in, full, groups, tail), _mm512_set1_epi32(offset));
+            if (residual != NULL) {
+                /* codes * 2^m + residual (VPSLLVD: a bit shift, defined for negative lanes) */
+                const __m512i m = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(valid, w->residual_shift + o));
+                acc = _mm512_add_epi32(_mm512_sllv_epi32(acc, m),
+                                       _mm512_sub_epi32(rnnc_dot_u4_x16(residual, in, full, groups, tail),
+                                                        _mm512_set1_epi32(offset)));
+            }
+            acc = _mm512_add_epi32(acc, _mm512_maskz_loadu_epi32(valid, bias + o));
+            acc = rnnc_mbqm_rows_x16(acc, _mm512_maskz_loadu_epi32(valid, w->multiplier + o),
+                                     _mm512_maskz_loadu_epi32(valid, w->shift + o));
+            _mm256_mask_storeu_epi16(out + o, valid, _mm512_cvtsepi32_epi16(acc));
+#else
+            int32_t sums[2][16], half, lane;
+            for (half = 0; half < 2; half++) {
+                _mm256_storeu_si256((__m256i *)(void *)(sums[0] + 8 * half),
+                                    rnnc_dot_u4_x8(codes, half, in, full, groups, tail));
+                if (residual != NULL) {
+                    _mm256_storeu_si256((__m256i *)(void *)(sums[1] + 8 * half),
+                                        rnnc_dot_u4_x8(residual, half, in, full, groups, tail));
+                }
+            }
+            for (lane = 0; lane < 16 && o + lane < out_size; lane++) {
+                out[o + lane] = rnnc_w4_row_out(w, o + lane, bias[o + lane], sums[0][lane],
+                                                residual != NULL ? sums[1][lane] : 0, offset);
+            }
+#endif
+        }
+    }
+#else
+    for (o = 0; o < out_size; o++) {
+        const int32_t first = rnnc_dot_u4_row(w->codes, o, in, in_size);
+        const int32_t second = w->residual != NULL ? rnnc_dot_u4_row(w->residual, o, in, in_size) : 0;
+        out[o] = rnnc_w4_row_out(w, o, bias[o], first, second, offset);
+    }
+#endif
 }
+
+#if RNNC_X86_DISPATCH && !defined(RNNC_ISA_BUILD)
+RNNC_X86_DISPATCHER(rnnc_fc_s8_s16_w4,
+                    (const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out, int32_t in_size,
+                     int32_t out_size, int32_t multiplier, int32_t shift),
+                    (in, weight, bias, out, in_size, out_size, multiplier, shift))
+#endif

@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import ir
 from ...registry import emitter
-from ..lowbit_packing import BLOCK_ROWS, interleave16, pack_bits_b16, pack_int4, words_per_row
+from ..lowbit_packing import BLOCK_ROWS, interleave16, pack_bits_b16, pack_int4_b16x8, words_per_row
 from ..layercode import Buffer
 from ._rnn_int_common import GateWeights
 from .gru_rnn_int import emit_gru_rnn
@@ -75,13 +75,16 @@ def _int4(q, ctx, d: int, side: str, n: int, what: str) -> list:
     residual = shifts is not None
     first, second = split_residual(levels, shifts if residual else np.zeros((G, H), np.int64))
     sym = lambda s: ctx.sym(f"{side}{d}_{s}")   # noqa: E731
-    out = [ctx.array("uint8_t", f"{side}{d}_codes", pack_int4(first.reshape(G * H, n)))]
+    align = ctx.target.get("weight_align")
+    # per gate: blocks of 16 rows x 8 columns (lowbit_packing.pack_int4_b16x8)
+    pack = lambda L: np.concatenate([pack_int4_b16x8(L[g]).reshape(-1) for g in range(G)])   # noqa: E731
+    out = [ctx.array("uint8_t", f"{side}{d}_codes", pack(first), align=align)]
     if residual:
-        out += [ctx.array("uint8_t", f"{side}{d}_residual", pack_int4(second.reshape(G * H, n))),
+        out += [ctx.array("uint8_t", f"{side}{d}_residual", pack(second), align=align),
                 ctx.array("int8_t", f"{side}{d}_rshift", shifts.reshape(-1))]
     out += _multipliers(q, ctx, d, side)
     arrays = dict(codes=sym("codes"), residual=sym("residual"), shifts=sym("rshift"), mult=sym("mult"),
-                  shift=sym("shift"), rows=H, codes_stride=H * ((n + 1) // 2))
+                  shift=sym("shift"), rows=H, codes_stride=-(-H // BLOCK_ROWS) * -(-n // 8) * 64)
     out.append(ctx.macro(TEMPLATE, "w4_weights", symbol=ctx.sym(f"{side}{d}"), what=what,
                          gates=GATE_NAMES[q.kind], arrays=arrays, residual=residual))
     return out
