@@ -248,3 +248,18 @@ def test_popcount_kernel_paths_equal_the_simulator(popcount_outputs, monkeypatch
     assert res.ok, res.summary()
     if name is not None:
         assert res.kernel_path == name
+
+
+@pytest.mark.skipif(bool(ARM_MISSING), reason=f"{' and '.join(ARM_MISSING)} NOT INSTALLED: the Helium popcount "
+                                              "path is NOT tested")
+@pytest.mark.parametrize("kernels", ["auto", "portable"])
+def test_popcount_kernel_on_cortex_m55_helium(tmp_path, kernels):
+    """Helium counts 4 rows at once (SWAR); unpruned, inputs over 2 words, rows past a block."""
+    m = model([recurrent("lstm", 70, 20, name="lstm0"), recurrent("gru", 20, 18, seed=3, name="gru1"),
+               dense(18, 3, name="head")], 70)
+    rng = np.random.default_rng(3)
+    calib = rng.standard_normal((5, 6, 70)).astype(np.float32)
+    compile_ir(m, str(tmp_path), scheme="binary-w3a3", target="cortex-m55", calib=calib,
+               layer_schemes={"gru1": "ternary", "head": "int8"}, kernels=kernels)
+    res = verify_compiled(str(tmp_path), calib[:2] * 1.5)
+    assert res.ok, res.summary()

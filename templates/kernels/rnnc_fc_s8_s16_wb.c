@@ -57,13 +57,13 @@ static void rnnc_input_sum_table(const int8_t *in, int32_t n, int32_t words, int
    the row's words are 16 apart (rows interleaved in blocks of 16, rnnc_types.h). */
 static int32_t rnnc_selected_sum_lut(const uint32_t *bits, const int16_t *table, int32_t words)
 {
-    int32_t acc = 0, j, k;
+    int32_t acc = 0, j;
     for (j = 0; j < words; j++) {
+        /* nibble k of the word indexes group k's 16 entries at rnnc_group_offset(k) */
         const uint32_t w = bits[16 * j];
         const int16_t *t = table + 128 * j;
-        for (k = 0; k < 8; k++) {
-            acc += t[rnnc_group_offset(k) + (int32_t)((w >> (4 * k)) & 15u)];
-        }
+        acc += t[w & 15u] + t[32 + ((w >> 4) & 15u)] + t[64 + ((w >> 8) & 15u)] + t[96 + ((w >> 12) & 15u)] +
+               t[16 + ((w >> 16) & 15u)] + t[48 + ((w >> 20) & 15u)] + t[80 + ((w >> 24) & 15u)] + t[112 + (w >> 28)];
     }
     return acc;
 }

@@ -6,7 +6,8 @@
  * - x86 AVX-512 (BW): 16 rows per vector, byte counts by VPSHUFB nibble table (rnnc_popcount_b16.h);
  * - x86 AVX2: the same on two 8-row halves of a block;
  * - Arm64 NEON: CNT on four 4-row quarters of a block;
- * - portable C99, row by row: POPCNT/CNT where the build has it, SWAR elsewhere (Cortex-M).
+ * - Helium (Cortex-M55): the same quarters, counted by SWAR on four lanes at once;
+ * - portable C99, row by row: POPCNT/CNT where the build has it, SWAR elsewhere (Cortex-M3..M33).
  * The rows are stored in blocks of 16, word-interleaved (rnnc_types.h). Every count and sum is an
  * exact int32 (the quantizer bounds them), so all paths give identical results.
  */
@@ -15,13 +16,14 @@
 #include "rnnc_fc_s8_s16_wbab.h"
 #include "rnnc_popcount_b16.h"
 #include "rnnc_requantize.h"
+#include "rnnc_requantize_mve.h"
 #include "rnnc_requantize_neon.h"
 #include "rnnc_requantize_x16.h"
 #include "rnnc_requantize_x8.h"
 #include "rnnc_types.h"
 
 /* the vector paths take whole blocks of 16 rows; the portable C goes row by row */
-#define RNNC_WBAB_VECTOR (RNNC_USE_AVX512 || RNNC_USE_AVX2 || RNNC_USE_NEON)
+#define RNNC_WBAB_VECTOR (RNNC_USE_AVX512 || RNNC_USE_AVX2 || RNNC_USE_NEON || RNNC_USE_MVE)
 
 #if !RNNC_WBAB_VECTOR
 /* Set bits of x: the instruction where the build has one (x86 with POPCNT, Arm64 CNT), else SWAR
@@ -254,6 +256,21 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_wbab)(const int8_t *in, const int8_t *weight, co
                     a = _mm256_add_epi32(a, _mm256_mullo_epi32(sum, rnnc_x8_load_s16(coef + i * 16 + lane)));
                 }
                 rnnc_x8_store_s16(result + lane, rnnc_clamp_x8(rnnc_mbqm_x8(a, multiplier, shift), INT16_MIN, INT16_MAX));
+            }
+#elif RNNC_USE_MVE
+            {
+                const int32x4_t kept = mask != NULL ? vreinterpretq_s32_u32(rnnc_count_group(mask + lane, words))
+                                                    : vdupq_n_s32(in_size);
+                int32x4_t a = vldrwq_s32(acc + lane);
+                for (i = 0; i < w->bits; i++) {
+                    int32x4_t sum = vdupq_n_s32(0);
+                    for (k = 0; k < p->act_bits; k++) {
+                        const int32x4_t d = vreinterpretq_s32_u32(differ[4 * i + k]);
+                        sum = vmlaq_n_s32(sum, vsubq_s32(kept, vaddq_s32(d, d)), p->act_beta[k]);
+                    }
+                    a = vaddq_s32(a, vmulq_s32(sum, vldrhq_s32(coef + i * 16 + lane)));
+                }
+                rnnc_mve_store_s16(result + lane, rnnc_clamp_mve(rnnc_mbqm_mve(a, multiplier, shift), INT16_MIN, INT16_MAX));
             }
 #else
             {

@@ -10,7 +10,7 @@
  * once for all input planes. rnnc_count_group(mask, words) = sum_j popcount(mask[j]).
  * Lane counts come from VPOPCNTD where the build has AVX512_VPOPCNTDQ (or the CPU has it, in the
  * AVX-512 level of the x86 run-time dispatch); otherwise per byte, from a
- * 16-entry nibble table (VPSHUFB) or CNT (NEON): a byte gains at most 8 per word, so up to 31
+ * 16-entry nibble table (VPSHUFB), CNT (NEON) or SWAR (Helium): a byte gains at most 8 per word, so up to 31
  * words are added in bytes before they are widened into the 32-bit lanes. Exact integers: any
  * order gives the sums of the portable loop.
  *
@@ -24,7 +24,7 @@
 
 #include "rnnc_common.h"
 
-#if RNNC_USE_AVX512 || RNNC_USE_AVX2 || RNNC_USE_NEON
+#if RNNC_USE_AVX512 || RNNC_USE_AVX2 || RNNC_USE_NEON || RNNC_USE_MVE
 
 /* the end of the next run of words whose byte counts fit one uint8 lane (31 * 8 = 248) */
 #define RNNC_POPCOUNT_CHUNK_END(j, words) ((words) - (j) > 31 ? (j) + 31 : (words))
@@ -179,6 +179,47 @@ static inline rnnc_group_t rnnc_part_widen(rnnc_group_t total, rnnc_part_t part)
 {
     return _mm256_add_epi32(total, _mm256_madd_epi16(_mm256_maddubs_epi16(part, _mm256_set1_epi8(1)),
                                                      _mm256_set1_epi16(1)));
+}
+#define rnnc_part_zero rnnc_group_zero
+
+#elif RNNC_USE_MVE
+#include <arm_mve.h>
+#define RNNC_GROUP_ROWS 4
+typedef uint32x4_t rnnc_group_t;
+typedef uint32x4_t rnnc_part_t;  /* per byte (SWAR: Helium has no population count) */
+
+static inline rnnc_group_t rnnc_group_load(const uint32_t *p)
+{
+    return vldrwq_u32(p);
+}
+
+static inline rnnc_group_t rnnc_group_xor(rnnc_group_t x, uint32_t s)
+{
+    return veorq_u32(x, vdupq_n_u32(s));
+}
+
+static inline rnnc_group_t rnnc_group_and(rnnc_group_t x, rnnc_group_t m)
+{
+    return vandq_u32(x, m);
+}
+
+static inline rnnc_group_t rnnc_group_zero(void)
+{
+    return vdupq_n_u32(0);
+}
+
+/* the set bits of each byte of four lanes at once: pairs, nibbles, bytes */
+static inline rnnc_part_t rnnc_part_add(rnnc_part_t part, rnnc_group_t x)
+{
+    x = vsubq_u32(x, vandq_u32(vshrq_n_u32(x, 1), vdupq_n_u32(0x55555555u)));
+    x = vaddq_u32(vandq_u32(x, vdupq_n_u32(0x33333333u)), vandq_u32(vshrq_n_u32(x, 2), vdupq_n_u32(0x33333333u)));
+    return vaddq_u32(part, vandq_u32(vaddq_u32(x, vshrq_n_u32(x, 4)), vdupq_n_u32(0x0F0F0F0Fu)));
+}
+
+/* the four byte counts of each lane summed by one multiply (at most 4 * 248 < 256 * 4) */
+static inline rnnc_group_t rnnc_part_widen(rnnc_group_t total, rnnc_part_t part)
+{
+    return vaddq_u32(total, vshrq_n_u32(vmulq_n_u32(part, 0x01010101u), 24));
 }
 #define rnnc_part_zero rnnc_group_zero
 
