@@ -148,7 +148,10 @@ def report(mem, host, mcu_rows, H_mcu: int) -> str:
         cells = [f"{t:.2f} ({so:.2f}x / {si:.2f}x)" for t, so, si in (r["cells"][k] for k, _, _ in SPEED)]
         lines.append(f"| {r['H']} | {r['ort']:.2f} | " + " | ".join(cells) + " |")
     if host:
-        lines += ["", f"int8 C kernel path: {host[0]['path']}; the low-bit kernels are portable C."]
+        from codegen.toolchain.kernel_path import cpu_flags
+        vpopcnt = "avx512_vpopcntdq" in (cpu_flags() or set())
+        lines += ["", f"Kernel path of every scheme (one run-time dispatch for all kernels): {host[0]['path']}; "
+                  f"the popcount kernel counts with {'VPOPCNTD (this CPU has AVX512_VPOPCNTDQ)' if vpopcnt else 'a VPSHUFB nibble table (this CPU lacks AVX512_VPOPCNTDQ)'}."]
     lines += ["", f"## Cortex-M instructions per step (QEMU), LSTM H={H_mcu}, 32 inputs", "",
               "| core | scheme | instructions per step | vs int8 |", "|---|---|---:|---:|"]
     for core, label, ips, ratio in mcu_rows:

@@ -195,6 +195,7 @@ POPCOUNT_PATHS = {
                          "x86 avx512-vnni (run-time)"),
     "x86-clang": ("host", [], {"CC": "clang", "RNNC_SANITIZE": "0"}, None),
     "aarch64-neon": ("aarch64", [], {}, "neon"),
+    "aarch64-sdot": ("aarch64", ["-march=armv8.2-a+dotprod"], {}, "neon-sdot"),
     "aarch64-portable": ("aarch64", ["-DRNNC_KERNELS=RNNC_KERNELS_PORTABLE"], {}, "portable")}
 
 

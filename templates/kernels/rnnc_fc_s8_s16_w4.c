@@ -12,6 +12,10 @@
  *   16 lanes at a time;
  * - x86 AVX2: the same products by VPMADDUBSW (pairs within int16: 2 * 15 * 128) and VPMADDWD
  *   on two 8-row halves, requantized row by row;
+ * - Arm64 SDOT: 16 bytes are 4 rows x 8 columns; SDOT on the low and on the high nibbles (the
+ *   codes 0..15 are valid signed bytes) with the 4 inputs each pairs with;
+ * - Arm64 NEON without SDOT: SMULL of the nibbles and inputs, pairs added within int16, then
+ *   pairwise to each row's lane; per-row requantization 4 lanes at a time;
  * - portable C99, row by row (every other target).
  */
 #include <string.h>
@@ -20,10 +24,13 @@
 #include "rnnc_dispatch_x86.h"
 #include "rnnc_fc_s8_s16_w4.h"
 #include "rnnc_requantize.h"
+#include "rnnc_requantize_neon.h"
 #include "rnnc_requantize_x16.h"
 #include "rnnc_types.h"
 
-#if !(RNNC_USE_AVX512VNNI || RNNC_USE_AVX2)
+#define RNNC_W4_VECTOR (RNNC_USE_AVX512VNNI || RNNC_USE_AVX2 || RNNC_USE_NEON)
+
+#if !RNNC_W4_VECTOR
 /* one row's (L * in) sum plus 8 * sum(in): sum_i u[i] in[i] over the row's blocks */
 static int32_t rnnc_dot_u4_row(const uint8_t *codes, int32_t o, const int8_t *in, int32_t n)
 {
@@ -119,9 +126,49 @@ static inline __m256i rnnc_dot_u4_x8(const uint8_t *block, int32_t half, const i
     }
     return acc;
 }
+#elif RNNC_USE_NEON
+/* rnnc_mbqm() on 4 lanes with their own multipliers and shifts (as rnnc_mbqm_neon) */
+static inline int32x4_t rnnc_mbqm_rows_neon(int32x4_t x, int32x4_t multiplier, int32x4_t shift)
+{
+    const int32x4_t left = vmaxq_s32(shift, vdupq_n_s32(0));
+    const int32x4_t right = vminq_s32(shift, vdupq_n_s32(0)); /* negative: a right shift */
+    const int32x4_t high = vqrdmulhq_s32(vqshlq_s32(x, left), multiplier);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, right), 31);
+    return vrshlq_s32(vqaddq_s32(high, fixup), right);
+}
+
+/* sum_i u[i] in[i] for 4 rows (`quarter` 0..3 of a block) */
+static inline int32x4_t rnnc_dot_u4_x4(const uint8_t *block, int32_t quarter, const int8_t *in, int32_t full,
+                                       int32_t groups, const int8_t *tail)
+{
+    int32x4_t acc = vdupq_n_s32(0);
+    int32_t g;
+    for (g = 0; g < groups; g++) {
+        const uint8x16_t v = vld1q_u8(block + 64 * g + 16 * quarter);
+        const int8x16_t lo = vreinterpretq_s8_u8(vandq_u8(v, vdupq_n_u8(0x0F)));
+        const int8x16_t hi = vreinterpretq_s8_u8(vshrq_n_u8(v, 4));
+        const int8_t *x = g < full ? in + 8 * g : tail;
+        int32_t first, second;
+        memcpy(&first, x, 4);
+        memcpy(&second, x + 4, 4);
+#if RNNC_USE_SDOT
+        acc = vdotq_s32(acc, lo, vreinterpretq_s8_s32(vdupq_n_s32(first)));
+        acc = vdotq_s32(acc, hi, vreinterpretq_s8_s32(vdupq_n_s32(second)));
+#else
+        {
+            /* rows r, r+1 in the low halves, r+2, r+3 in the high halves; 4 columns per row */
+            const int8x8_t x0 = vreinterpret_s8_s32(vdup_n_s32(first)), x1 = vreinterpret_s8_s32(vdup_n_s32(second));
+            const int16x8_t near = vaddq_s16(vmull_s8(vget_low_s8(lo), x0), vmull_s8(vget_low_s8(hi), x1));
+            const int16x8_t far = vaddq_s16(vmull_s8(vget_high_s8(lo), x0), vmull_s8(vget_high_s8(hi), x1));
+            acc = vaddq_s32(acc, vpaddq_s32(vpaddlq_s16(near), vpaddlq_s16(far)));
+        }
+#endif
+    }
+    return acc;
+}
 #endif
 
-#if !RNNC_USE_AVX512VNNI
+#if !(RNNC_USE_AVX512VNNI || RNNC_USE_NEON)
 /* one row from its two sums (with the 8 * sum(in) offset), requantized */
 static inline int16_t rnnc_w4_row_out(const rnnc_w4_weights_t *w, int32_t o, int32_t bias, int32_t first,
                                       int32_t second, int32_t offset)
@@ -145,7 +192,7 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_w4)(const int8_t *in, const int8_t *weight, cons
     for (i = 0; i < in_size; i++) {
         offset += 8 * (int32_t)in[i];
     }
-#if RNNC_USE_AVX512VNNI || RNNC_USE_AVX2
+#if RNNC_W4_VECTOR
     {
         const int32_t groups = (in_size + 7) / 8, full = in_size / 8;
         int8_t tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -169,6 +216,33 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_w4)(const int8_t *in, const int8_t *weight, cons
             acc = rnnc_mbqm_rows_x16(acc, _mm512_maskz_loadu_epi32(valid, w->multiplier + o),
                                      _mm512_maskz_loadu_epi32(valid, w->shift + o));
             _mm256_mask_storeu_epi16(out + o, valid, _mm512_cvtsepi32_epi16(acc));
+#elif RNNC_USE_NEON
+            int32_t quarter;
+            for (quarter = 0; quarter < 4 && o + 4 * quarter < out_size; quarter++) {
+                const int32_t row = o + 4 * quarter, rows = out_size - row < 4 ? out_size - row : 4;
+                int32_t m4[4] = {0, 0, 0, 0}, s4[4] = {0, 0, 0, 0}, b4[4] = {0, 0, 0, 0}, r4[4] = {0, 0, 0, 0};
+                int16_t result[4];
+                int32x4_t acc;
+                int32_t lane;
+                for (lane = 0; lane < rows; lane++) {   /* the rows' own values; missing rows 0 */
+                    m4[lane] = w->multiplier[row + lane];
+                    s4[lane] = w->shift[row + lane];
+                    b4[lane] = bias[row + lane];
+                    r4[lane] = residual != NULL ? w->residual_shift[row + lane] : 0;
+                }
+                acc = vsubq_s32(rnnc_dot_u4_x4(codes, quarter, in, full, groups, tail), vdupq_n_s32(offset));
+                if (residual != NULL) {
+                    /* codes * 2^m + residual (VSHL: a bit shift, defined for negative lanes) */
+                    acc = vaddq_s32(vshlq_s32(acc, vld1q_s32(r4)),
+                                    vsubq_s32(rnnc_dot_u4_x4(residual, quarter, in, full, groups, tail),
+                                              vdupq_n_s32(offset)));
+                }
+                acc = rnnc_mbqm_rows_neon(vaddq_s32(acc, vld1q_s32(b4)), vld1q_s32(m4), vld1q_s32(s4));
+                rnnc_neon_store_s16(result, rnnc_clamp_neon(acc, INT16_MIN, INT16_MAX));
+                for (lane = 0; lane < rows; lane++) {
+                    out[row + lane] = result[lane];
+                }
+            }
 #else
             int32_t sums[2][16], half, lane;
             for (half = 0; half < 2; half++) {
