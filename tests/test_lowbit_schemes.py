@@ -254,13 +254,17 @@ def test_popcount_kernel_paths_equal_the_simulator(popcount_outputs, monkeypatch
 @pytest.mark.skipif(bool(ARM_MISSING), reason=f"{' and '.join(ARM_MISSING)} NOT INSTALLED: the Helium popcount "
                                               "path is NOT tested")
 @pytest.mark.parametrize("kernels", ["auto", "portable"])
-def test_popcount_kernel_on_cortex_m55_helium(tmp_path, kernels):
-    """Helium counts 4 rows at once (SWAR); unpruned, inputs over 2 words, rows past a block."""
-    m = model([recurrent("lstm", 70, 20, name="lstm0"), recurrent("gru", 20, 18, seed=3, name="gru1"),
+@pytest.mark.parametrize("scheme,gru_scheme,settings", [("binary-w3a3", "ternary", {}),
+                                                        ("binary-w2a8", "ternary-a8", {"sparsity": 0.4})])
+def test_binary_kernels_on_cortex_m55_helium(tmp_path, kernels, scheme, gru_scheme, settings):
+    """Helium: the popcount kernel counts 4 rows at once (SWAR), the table kernel gathers 4 rows'
+    entries; inputs over 2 words, rows past a block, with and without pruning."""
+    m = model([recurrent("lstm", 70, 22, name="lstm0"), recurrent("gru", 22, 18, seed=3, name="gru1"),
                dense(18, 3, name="head")], 70)
     rng = np.random.default_rng(3)
     calib = rng.standard_normal((5, 6, 70)).astype(np.float32)
-    compile_ir(m, str(tmp_path), scheme="binary-w3a3", target="cortex-m55", calib=calib,
-               layer_schemes={"gru1": "ternary", "head": "int8"}, kernels=kernels)
+    compile_ir(m, str(tmp_path), scheme=scheme, target="cortex-m55", calib=calib,
+               layer_schemes={"gru1": gru_scheme, "head": "int8"}, kernels=kernels, lowbit=dict(settings))
     res = verify_compiled(str(tmp_path), calib[:2] * 1.5)
     assert res.ok, res.summary()
+    assert res.kernel_path == ("mve" if kernels == "auto" else "portable")

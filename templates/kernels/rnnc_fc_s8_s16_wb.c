@@ -8,6 +8,7 @@
  * - x86 AVX-512 (BW): 16 rows of a block at once; each 32-bit lane is split in two 16-bit
  *   halves, and one VPERMW looks up a nibble of all 32 halves in the 32 entries of two groups'
  *   tables (int16 sums, widened into the rows' 32-bit lanes by VPMADDWD every 15 words);
+ * - Helium (Cortex-M55): 4 rows per vector, each nibble's entries fetched by a gather load;
  * - portable C99, row by row (every other target).
  *
  * Table layout: group g = 8 j + k (word j, nibble k of the word) has its 16 entries at
@@ -19,6 +20,7 @@
 #include "rnnc_dispatch_x86.h"
 #include "rnnc_fc_s8_s16_wb.h"
 #include "rnnc_requantize.h"
+#include "rnnc_requantize_mve.h"
 #include "rnnc_requantize_x16.h"
 #include "rnnc_types.h"
 
@@ -52,7 +54,7 @@ static void rnnc_input_sum_table(const int8_t *in, int32_t n, int32_t words, int
     }
 }
 
-#if !RNNC_USE_AVX512
+#if !(RNNC_USE_AVX512 || RNNC_USE_MVE)
 /* The sum of in[j] over the set bits of one plane row (bit j % 32 of word j / 32), by table;
    the row's words are 16 apart (rows interleaved in blocks of 16, rnnc_types.h). */
 static int32_t rnnc_selected_sum_lut(const uint32_t *bits, const int16_t *table, int32_t words)
@@ -64,6 +66,29 @@ static int32_t rnnc_selected_sum_lut(const uint32_t *bits, const int16_t *table,
         const int16_t *t = table + 128 * j;
         acc += t[w & 15u] + t[32 + ((w >> 4) & 15u)] + t[64 + ((w >> 8) & 15u)] + t[96 + ((w >> 12) & 15u)] +
                t[16 + ((w >> 16) & 15u)] + t[48 + ((w >> 20) & 15u)] + t[80 + ((w >> 24) & 15u)] + t[112 + (w >> 28)];
+    }
+    return acc;
+}
+#elif RNNC_USE_MVE
+/* Per lane (4 rows of a block): the sum of in[j] over the set bits of the rows' plane words
+   c[16 j], each nibble's entry fetched by a gather load (VLDRH with per-lane offsets). */
+static inline int32x4_t rnnc_selected_sum_x4(const uint32_t *c, const int16_t *table, int32_t words)
+{
+    int32x4_t acc = vdupq_n_s32(0);
+    int32_t j;
+    for (j = 0; j < words; j++) {
+        const uint32x4_t x = vldrwq_u32(c + 16 * j);
+        const int16_t *t = table + 128 * j;
+        const uint32x4_t nibble = vdupq_n_u32(15u);
+        /* entry index: nibble k of each lane, in group k's 16 entries (rnnc_group_offset) */
+        acc = vaddq_s32(acc, vldrhq_gather_shifted_offset_s32(t, vandq_u32(x, nibble)));
+        acc = vaddq_s32(acc, vldrhq_gather_shifted_offset_s32(t + 32, vandq_u32(vshrq_n_u32(x, 4), nibble)));
+        acc = vaddq_s32(acc, vldrhq_gather_shifted_offset_s32(t + 64, vandq_u32(vshrq_n_u32(x, 8), nibble)));
+        acc = vaddq_s32(acc, vldrhq_gather_shifted_offset_s32(t + 96, vandq_u32(vshrq_n_u32(x, 12), nibble)));
+        acc = vaddq_s32(acc, vldrhq_gather_shifted_offset_s32(t + 16, vandq_u32(vshrq_n_u32(x, 16), nibble)));
+        acc = vaddq_s32(acc, vldrhq_gather_shifted_offset_s32(t + 48, vandq_u32(vshrq_n_u32(x, 20), nibble)));
+        acc = vaddq_s32(acc, vldrhq_gather_shifted_offset_s32(t + 80, vandq_u32(vshrq_n_u32(x, 24), nibble)));
+        acc = vaddq_s32(acc, vldrhq_gather_shifted_offset_s32(t + 112, vshrq_n_u32(x, 28)));
     }
     return acc;
 }
@@ -134,6 +159,22 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_wb)(const int8_t *in, const int8_t *weight, cons
             acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(c, _mm512_sub_epi32(_mm512_add_epi32(plus, plus), kept)));
         }
         _mm256_mask_storeu_epi16(out + o, valid, _mm512_cvtsepi32_epi16(rnnc_mbqm_x16(acc, multiplier, shift)));
+    }
+#elif RNNC_USE_MVE
+    for (o = 0; o < out_size; o += 4) {
+        /* 4 rows: a quarter of their block of 16 */
+        const int32_t lane0 = o & 15, rows = out_size - o < 4 ? out_size - o : 4;
+        const uint32_t *planes = w->planes + (o >> 4) * w->bits * words * 16 + lane0;
+        const int16_t *coef = w->coef + (o >> 4) * w->bits * 16 + lane0;
+        const mve_pred16_t valid = vctp32q((uint32_t)rows);
+        const int32x4_t kept = w->mask != NULL
+            ? rnnc_selected_sum_x4(w->mask + (o >> 4) * words * 16 + lane0, p->table, words) : vdupq_n_s32(all);
+        int32x4_t acc = vldrwq_z_s32(bias + o, valid);
+        for (k = 0; k < w->bits; k++) {
+            const int32x4_t plus = rnnc_selected_sum_x4(planes + k * words * 16, p->table, words);
+            acc = vaddq_s32(acc, vmulq_s32(vldrhq_s32(coef + 16 * k), vsubq_s32(vaddq_s32(plus, plus), kept)));
+        }
+        vstrhq_p_s32(out + o, rnnc_clamp_mve(rnnc_mbqm_mve(acc, multiplier, shift), INT16_MIN, INT16_MAX), valid);
     }
 #else
     for (o = 0; o < out_size; o++) {
