@@ -4,10 +4,12 @@ Cortex-M cores, alone and mixed with int8 layers; the packed forms give exactly 
 simulator multiplies; settings that cannot apply are refused."""
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from codegen.api import compile_ir, run_compiled, verify_compiled
 from codegen.errors import RnncError
@@ -268,3 +270,41 @@ def test_binary_kernels_on_cortex_m55_helium(tmp_path, kernels, scheme, gru_sche
     res = verify_compiled(str(tmp_path), calib[:2] * 1.5)
     assert res.ok, res.summary()
     assert res.kernel_path == ("mve" if kernels == "auto" else "portable")
+
+
+def _property_case(tmp_path, kind, scheme, H, In, T, direction, sparsity, seed, target="host"):
+    m = model([recurrent(kind, In, H, direction, seed=seed, lbr=seed % 2 == 1, name="rec"),
+               dense(H * (2 if direction == "bidirectional" else 1), 2, name="head")], In)
+    rng = np.random.default_rng(seed)
+    calib = (rng.standard_normal((4, T, In)) * rng.uniform(0.2, 3)).astype(np.float32)
+    settings = {"sparsity": sparsity} if sparsity else {}
+    compile_ir(m, str(tmp_path), scheme=scheme, calib=calib, lowbit=settings, target=target)
+    res = verify_compiled(str(tmp_path), calib[:2] * 1.7)
+    assert res.ok, (kind, scheme, H, In, T, direction, sparsity, res.summary())
+
+
+#: random models per property test (more with RNNC_PROPERTY_EXAMPLES=N, as for a deeper local run)
+PROPERTY_EXAMPLES = int(os.environ.get("RNNC_PROPERTY_EXAMPLES", "6"))
+_PROPERTY = dict(kind=st.sampled_from(["lstm", "gru", "rnn"]), scheme=st.sampled_from(LOWBIT),
+                 H=st.integers(1, 40), In=st.integers(1, 80), T=st.integers(1, 5),
+                 direction=st.sampled_from(["forward", "bidirectional"]), sparsity=st.sampled_from([0.0, 0.0, 0.5]),
+                 seed=st.integers(0, 2 ** 16))
+
+
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(**_PROPERTY)
+def test_property_lowbit_layers_verify_on_the_host(tmp_path_factory, kind, scheme, H, In, T, direction, sparsity,
+                                                    seed):
+    """Random shapes (1 row, 1 input, rows and words with tails), every low-bit scheme."""
+    _property_case(tmp_path_factory.mktemp("prop"), kind, scheme, H, In, T, direction, sparsity, seed)
+
+
+@pytest.mark.skipif(bool(ARM_MISSING), reason=f"{' and '.join(ARM_MISSING)} NOT INSTALLED: low-bit property "
+                                              "models are NOT tested on the Cortex-M55")
+@settings(max_examples=max(1, PROPERTY_EXAMPLES * 2 // 3), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(**_PROPERTY)
+def test_property_lowbit_layers_verify_on_cortex_m55(tmp_path_factory, kind, scheme, H, In, T, direction, sparsity,
+                                                      seed):
+    """The same on the core whose Helium paths differ most from the host's."""
+    _property_case(tmp_path_factory.mktemp("prop"), kind, scheme, H, In, T, direction, sparsity, seed,
+                   target="cortex-m55")
