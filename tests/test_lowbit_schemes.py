@@ -257,10 +257,13 @@ def test_popcount_kernel_paths_equal_the_simulator(popcount_outputs, monkeypatch
                                               "path is NOT tested")
 @pytest.mark.parametrize("kernels", ["auto", "portable"])
 @pytest.mark.parametrize("scheme,gru_scheme,settings", [("binary-w3a3", "ternary", {}),
-                                                        ("binary-w2a8", "ternary-a8", {"sparsity": 0.4})])
+                                                        ("binary-w2a8", "ternary-a8", {"sparsity": 0.4}),
+                                                        ("int4", "int4", {"residual": "auto",
+                                                                          "residual_threshold_db": 99.0})])
 def test_binary_kernels_on_cortex_m55_helium(tmp_path, kernels, scheme, gru_scheme, settings):
     """Helium: the popcount kernel counts 4 rows at once (SWAR), the table kernel gathers 4 rows'
-    entries; inputs over 2 words, rows past a block, with and without pruning."""
+    entries, the int4 kernel multiplies 4 rows x 8 columns; inputs over 2 words, rows past a
+    block, with and without pruning, a residual tensor."""
     m = model([recurrent("lstm", 70, 22, name="lstm0"), recurrent("gru", 22, 18, seed=3, name="gru1"),
                dense(18, 3, name="head")], 70)
     rng = np.random.default_rng(3)

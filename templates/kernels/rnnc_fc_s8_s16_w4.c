@@ -16,6 +16,8 @@
  *   codes 0..15 are valid signed bytes) with the 4 inputs each pairs with;
  * - Arm64 NEON without SDOT: SMULL of the nibbles and inputs, pairs added within int16, then
  *   pairwise to each row's lane; per-row requantization 4 lanes at a time;
+ * - Helium (Cortex-M55): the same 4 rows x 8 columns by widening multiplies of even and odd
+ *   bytes (VMULLB, VMULLT), with the NEON path's block loop;
  * - portable C99, row by row (every other target).
  */
 #include <string.h>
@@ -24,11 +26,23 @@
 #include "rnnc_dispatch_x86.h"
 #include "rnnc_fc_s8_s16_w4.h"
 #include "rnnc_requantize.h"
+#include "rnnc_requantize_mve.h"
 #include "rnnc_requantize_neon.h"
 #include "rnnc_requantize_x16.h"
 #include "rnnc_types.h"
 
-#define RNNC_W4_VECTOR (RNNC_USE_AVX512VNNI || RNNC_USE_AVX2 || RNNC_USE_NEON)
+#define RNNC_W4_VECTOR (RNNC_USE_AVX512VNNI || RNNC_USE_AVX2 || RNNC_USE_NEON || RNNC_USE_MVE)
+
+/* the 4-lane paths (NEON, Helium) share their block loop; these name its few operations */
+#if RNNC_USE_MVE
+#define RNNC_W4_LOAD4(p) vldrwq_s32(p)
+#define RNNC_W4_MBQM_ROWS(x, m, s) rnnc_mbqm_rows_mve(x, m, s)
+#define RNNC_W4_STORE16(p, v) rnnc_mve_store_s16(p, rnnc_clamp_mve(v, INT16_MIN, INT16_MAX))
+#elif RNNC_USE_NEON
+#define RNNC_W4_LOAD4(p) vld1q_s32(p)
+#define RNNC_W4_MBQM_ROWS(x, m, s) rnnc_mbqm_rows_neon(x, m, s)
+#define RNNC_W4_STORE16(p, v) rnnc_neon_store_s16(p, rnnc_clamp_neon(v, INT16_MIN, INT16_MAX))
+#endif
 
 #if !RNNC_W4_VECTOR
 /* one row's (L * in) sum plus 8 * sum(in): sum_i u[i] in[i] over the row's blocks */
@@ -126,6 +140,43 @@ static inline __m256i rnnc_dot_u4_x8(const uint8_t *block, int32_t half, const i
     }
     return acc;
 }
+#elif RNNC_USE_MVE
+/* rnnc_mbqm() on 4 lanes with their own multipliers and shifts (as rnnc_mbqm_mve) */
+static inline int32x4_t rnnc_mbqm_rows_mve(int32x4_t x, int32x4_t multiplier, int32x4_t shift)
+{
+    const int32x4_t left = vmaxq_s32(shift, vdupq_n_s32(0));
+    const int32x4_t right = vminq_s32(shift, vdupq_n_s32(0)); /* negative: a right shift */
+    const int32x4_t high = vqrdmulhq_s32(vqshlq_s32(x, left), multiplier);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, right), 31);
+    return vrshlq_s32(vqaddq_s32(high, fixup), right);
+}
+
+/* sum_i u[i] in[i] for 4 rows (`quarter` 0..3 of a block): the 16 bytes of a group are 4 rows x
+   4 bytes; widening multiplies of the even and odd bytes (VMULLB, VMULLT) give int16 pairs, four
+   of them add within int16 (4 * 15 * 128), and VMOVLB/VMOVLT widen each row's two halves */
+static inline int32x4_t rnnc_dot_u4_x4(const uint8_t *block, int32_t quarter, const int8_t *in, int32_t full,
+                                       int32_t groups, const int8_t *tail)
+{
+    int32x4_t acc = vdupq_n_s32(0);
+    int32_t g;
+    for (g = 0; g < groups; g++) {
+        const uint8x16_t v = vldrbq_u8(block + 64 * g + 16 * quarter);
+        const int8x16_t lo = vreinterpretq_s8_u8(vandq_u8(v, vdupq_n_u8(0x0F)));
+        const int8x16_t hi = vreinterpretq_s8_u8(vshrq_n_u8(v, 4));
+        const int8_t *x = g < full ? in + 8 * g : tail;
+        int32_t first, second;
+        int8x16_t x0, x1;
+        int16x8_t pairs;
+        memcpy(&first, x, 4);
+        memcpy(&second, x + 4, 4);
+        x0 = vreinterpretq_s8_s32(vdupq_n_s32(first));
+        x1 = vreinterpretq_s8_s32(vdupq_n_s32(second));
+        pairs = vaddq_s16(vaddq_s16(vmullbq_int_s8(lo, x0), vmulltq_int_s8(lo, x0)),
+                          vaddq_s16(vmullbq_int_s8(hi, x1), vmulltq_int_s8(hi, x1)));
+        acc = vaddq_s32(acc, vaddq_s32(vmovlbq_s16(pairs), vmovltq_s16(pairs)));
+    }
+    return acc;
+}
 #elif RNNC_USE_NEON
 /* rnnc_mbqm() on 4 lanes with their own multipliers and shifts (as rnnc_mbqm_neon) */
 static inline int32x4_t rnnc_mbqm_rows_neon(int32x4_t x, int32x4_t multiplier, int32x4_t shift)
@@ -168,7 +219,7 @@ static inline int32x4_t rnnc_dot_u4_x4(const uint8_t *block, int32_t quarter, co
 }
 #endif
 
-#if !(RNNC_USE_AVX512VNNI || RNNC_USE_NEON)
+#if !(RNNC_USE_AVX512VNNI || RNNC_USE_NEON || RNNC_USE_MVE)
 /* one row from its two sums (with the 8 * sum(in) offset), requantized */
 static inline int16_t rnnc_w4_row_out(const rnnc_w4_weights_t *w, int32_t o, int32_t bias, int32_t first,
                                       int32_t second, int32_t offset)
@@ -216,7 +267,7 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_w4)(const int8_t *in, const int8_t *weight, cons
             acc = rnnc_mbqm_rows_x16(acc, _mm512_maskz_loadu_epi32(valid, w->multiplier + o),
                                      _mm512_maskz_loadu_epi32(valid, w->shift + o));
             _mm256_mask_storeu_epi16(out + o, valid, _mm512_cvtsepi32_epi16(acc));
-#elif RNNC_USE_NEON
+#elif RNNC_USE_NEON || RNNC_USE_MVE
             int32_t quarter;
             for (quarter = 0; quarter < 4 && o + 4 * quarter < out_size; quarter++) {
                 const int32_t row = o + 4 * quarter, rows = out_size - row < 4 ? out_size - row : 4;
@@ -233,12 +284,12 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_w4)(const int8_t *in, const int8_t *weight, cons
                 acc = vsubq_s32(rnnc_dot_u4_x4(codes, quarter, in, full, groups, tail), vdupq_n_s32(offset));
                 if (residual != NULL) {
                     /* codes * 2^m + residual (VSHL: a bit shift, defined for negative lanes) */
-                    acc = vaddq_s32(vshlq_s32(acc, vld1q_s32(r4)),
+                    acc = vaddq_s32(vshlq_s32(acc, RNNC_W4_LOAD4(r4)),
                                     vsubq_s32(rnnc_dot_u4_x4(residual, quarter, in, full, groups, tail),
                                               vdupq_n_s32(offset)));
                 }
-                acc = rnnc_mbqm_rows_neon(vaddq_s32(acc, vld1q_s32(b4)), vld1q_s32(m4), vld1q_s32(s4));
-                rnnc_neon_store_s16(result, rnnc_clamp_neon(acc, INT16_MIN, INT16_MAX));
+                acc = RNNC_W4_MBQM_ROWS(vaddq_s32(acc, RNNC_W4_LOAD4(b4)), RNNC_W4_LOAD4(m4), RNNC_W4_LOAD4(s4));
+                RNNC_W4_STORE16(result, acc);
                 for (lane = 0; lane < rows; lane++) {
                     out[row + lane] = result[lane];
                 }
