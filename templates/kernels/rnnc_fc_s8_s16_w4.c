@@ -18,12 +18,15 @@
  *   pairwise to each row's lane; per-row requantization 4 lanes at a time;
  * - Helium (Cortex-M55): the same 4 rows x 8 columns by widening multiplies of even and odd
  *   bytes (VMULLB, VMULLT), with the NEON path's block loop;
+ * - Arm DSP extension (Cortex-M4/M7/M33): 4 rows at a time, each group's 8 inputs sign-extended
+ *   in pairs once (SXTB16), each row's nibbles zero-extended in pairs (UXTB16), four SMLADs;
  * - portable C99, row by row (every other target).
  */
 #include <string.h>
 
 #include "rnnc_common.h"
 #include "rnnc_dispatch_x86.h"
+#include "rnnc_dsp_ext.h"
 #include "rnnc_fc_s8_s16_w4.h"
 #include "rnnc_requantize.h"
 #include "rnnc_requantize_mve.h"
@@ -31,7 +34,7 @@
 #include "rnnc_requantize_x16.h"
 #include "rnnc_types.h"
 
-#define RNNC_W4_VECTOR (RNNC_USE_AVX512VNNI || RNNC_USE_AVX2 || RNNC_USE_NEON || RNNC_USE_MVE)
+#define RNNC_W4_VECTOR (RNNC_USE_AVX512VNNI || RNNC_USE_AVX2 || RNNC_USE_NEON || RNNC_USE_MVE || RNNC_USE_DSP)
 
 /* the 4-lane paths (NEON, Helium) share their block loop; these name its few operations */
 #if RNNC_USE_MVE
@@ -217,6 +220,47 @@ static inline int32x4_t rnnc_dot_u4_x4(const uint8_t *block, int32_t quarter, co
     }
     return acc;
 }
+#elif RNNC_USE_DSP
+/* acc + the 8 products of one row's group: the 4 bytes' low nibbles (columns 0..3) and high
+   nibbles (4..7) zero-extended in pairs (UXTB16), times the inputs sign-extended in pairs */
+static inline int32_t rnnc_u4_mac8(const uint8_t *w, uint32_t f02, uint32_t f13, uint32_t s02, uint32_t s13,
+                                   int32_t acc)
+{
+    uint32_t v, lo, hi;
+    memcpy(&v, w, 4);
+    lo = v & 0x0F0F0F0Fu;
+    hi = (v >> 4) & 0x0F0F0F0Fu;
+    acc = __smlad(__uxtb16(lo), f02, acc);
+    acc = __smlad(rnnc_uxtb16_ror8(lo), f13, acc);
+    acc = __smlad(__uxtb16(hi), s02, acc);
+    return __smlad(rnnc_uxtb16_ror8(hi), s13, acc);
+}
+
+/* sum_i u[i] in[i] for 4 rows (`quarter` 0..3 of a block); the inputs unpacked once per group */
+static inline void rnnc_dot_u4_dsp(const uint8_t *block, int32_t quarter, const int8_t *in, int32_t full,
+                                   int32_t groups, const int8_t *tail, int32_t *sums)
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, g;
+    for (g = 0; g < groups; g++) {
+        const uint8_t *w = block + 64 * g + 16 * quarter;
+        const int8_t *x = g < full ? in + 8 * g : tail;
+        uint32_t first, second, f02, f13, s02, s13;
+        memcpy(&first, x, 4);
+        memcpy(&second, x + 4, 4);
+        f02 = __sxtb16(first);
+        f13 = rnnc_sxtb16_ror8(first);
+        s02 = __sxtb16(second);
+        s13 = rnnc_sxtb16_ror8(second);
+        a0 = rnnc_u4_mac8(w, f02, f13, s02, s13, a0);
+        a1 = rnnc_u4_mac8(w + 4, f02, f13, s02, s13, a1);
+        a2 = rnnc_u4_mac8(w + 8, f02, f13, s02, s13, a2);
+        a3 = rnnc_u4_mac8(w + 12, f02, f13, s02, s13, a3);
+    }
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
+}
 #endif
 
 #if !(RNNC_USE_AVX512VNNI || RNNC_USE_NEON || RNNC_USE_MVE)
@@ -292,6 +336,19 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_w4)(const int8_t *in, const int8_t *weight, cons
                 RNNC_W4_STORE16(result, acc);
                 for (lane = 0; lane < rows; lane++) {
                     out[row + lane] = result[lane];
+                }
+            }
+#elif RNNC_USE_DSP
+            int32_t quarter, lane, sums[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+            for (quarter = 0; quarter < 4 && o + 4 * quarter < out_size; quarter++) {
+                const int32_t row = o + 4 * quarter;
+                rnnc_dot_u4_dsp(codes, quarter, in, full, groups, tail, sums[0]);
+                if (residual != NULL) {
+                    rnnc_dot_u4_dsp(residual, quarter, in, full, groups, tail, sums[1]);
+                }
+                for (lane = 0; lane < 4 && row + lane < out_size; lane++) {
+                    out[row + lane] = rnnc_w4_row_out(w, row + lane, bias[row + lane], sums[0][lane], sums[1][lane],
+                                                      offset);
                 }
             }
 #else
