@@ -29,23 +29,11 @@
 #include "rnnc_dsp_ext.h"
 #include "rnnc_fc_s8_s16_w4.h"
 #include "rnnc_requantize.h"
-#include "rnnc_requantize_mve.h"
-#include "rnnc_requantize_neon.h"
+#include "rnnc_requantize_x4.h"
 #include "rnnc_requantize_x16.h"
 #include "rnnc_types.h"
 
 #define RNNC_W4_VECTOR (RNNC_USE_AVX512VNNI || RNNC_USE_AVX2 || RNNC_USE_NEON || RNNC_USE_MVE || RNNC_USE_DSP)
-
-/* the 4-lane paths (NEON, Helium) share their block loop; these name its few operations */
-#if RNNC_USE_MVE
-#define RNNC_W4_LOAD4(p) vldrwq_s32(p)
-#define RNNC_W4_MBQM_ROWS(x, m, s) rnnc_mbqm_rows_mve(x, m, s)
-#define RNNC_W4_STORE16(p, v) rnnc_mve_store_s16(p, rnnc_clamp_mve(v, INT16_MIN, INT16_MAX))
-#elif RNNC_USE_NEON
-#define RNNC_W4_LOAD4(p) vld1q_s32(p)
-#define RNNC_W4_MBQM_ROWS(x, m, s) rnnc_mbqm_rows_neon(x, m, s)
-#define RNNC_W4_STORE16(p, v) rnnc_neon_store_s16(p, rnnc_clamp_neon(v, INT16_MIN, INT16_MAX))
-#endif
 
 #if !RNNC_W4_VECTOR
 /* one row's (L * in) sum plus 8 * sum(in): sum_i u[i] in[i] over the row's blocks */
@@ -144,16 +132,6 @@ static inline __m256i rnnc_dot_u4_x8(const uint8_t *block, int32_t half, const i
     return acc;
 }
 #elif RNNC_USE_MVE
-/* rnnc_mbqm() on 4 lanes with their own multipliers and shifts (as rnnc_mbqm_mve) */
-static inline int32x4_t rnnc_mbqm_rows_mve(int32x4_t x, int32x4_t multiplier, int32x4_t shift)
-{
-    const int32x4_t left = vmaxq_s32(shift, vdupq_n_s32(0));
-    const int32x4_t right = vminq_s32(shift, vdupq_n_s32(0)); /* negative: a right shift */
-    const int32x4_t high = vqrdmulhq_s32(vqshlq_s32(x, left), multiplier);
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, right), 31);
-    return vrshlq_s32(vqaddq_s32(high, fixup), right);
-}
-
 /* sum_i u[i] in[i] for 4 rows (`quarter` 0..3 of a block): the 16 bytes of a group are 4 rows x
    4 bytes; widening multiplies of the even and odd bytes (VMULLB, VMULLT) give int16 pairs, four
    of them add within int16 (4 * 15 * 128), and VMOVLB/VMOVLT widen each row's two halves */
@@ -181,16 +159,6 @@ static inline int32x4_t rnnc_dot_u4_x4(const uint8_t *block, int32_t quarter, co
     return acc;
 }
 #elif RNNC_USE_NEON
-/* rnnc_mbqm() on 4 lanes with their own multipliers and shifts (as rnnc_mbqm_neon) */
-static inline int32x4_t rnnc_mbqm_rows_neon(int32x4_t x, int32x4_t multiplier, int32x4_t shift)
-{
-    const int32x4_t left = vmaxq_s32(shift, vdupq_n_s32(0));
-    const int32x4_t right = vminq_s32(shift, vdupq_n_s32(0)); /* negative: a right shift */
-    const int32x4_t high = vqrdmulhq_s32(vqshlq_s32(x, left), multiplier);
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, right), 31);
-    return vrshlq_s32(vqaddq_s32(high, fixup), right);
-}
-
 /* sum_i u[i] in[i] for 4 rows (`quarter` 0..3 of a block) */
 static inline int32x4_t rnnc_dot_u4_x4(const uint8_t *block, int32_t quarter, const int8_t *in, int32_t full,
                                        int32_t groups, const int8_t *tail)
@@ -328,12 +296,12 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_w4)(const int8_t *in, const int8_t *weight, cons
                 acc = vsubq_s32(rnnc_dot_u4_x4(codes, quarter, in, full, groups, tail), vdupq_n_s32(offset));
                 if (residual != NULL) {
                     /* codes * 2^m + residual (VSHL: a bit shift, defined for negative lanes) */
-                    acc = vaddq_s32(vshlq_s32(acc, RNNC_W4_LOAD4(r4)),
+                    acc = vaddq_s32(vshlq_s32(acc, vld1q_s32(r4)),
                                     vsubq_s32(rnnc_dot_u4_x4(residual, quarter, in, full, groups, tail),
                                               vdupq_n_s32(offset)));
                 }
-                acc = RNNC_W4_MBQM_ROWS(vaddq_s32(acc, RNNC_W4_LOAD4(b4)), RNNC_W4_LOAD4(m4), RNNC_W4_LOAD4(s4));
-                RNNC_W4_STORE16(result, acc);
+                acc = rnnc_x4_mbqm_rows(vaddq_s32(acc, vld1q_s32(b4)), vld1q_s32(m4), vld1q_s32(s4));
+                rnnc_x4_store_sat_s16(result, acc);
                 for (lane = 0; lane < rows; lane++) {
                     out[row + lane] = result[lane];
                 }

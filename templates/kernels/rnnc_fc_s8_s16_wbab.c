@@ -16,8 +16,7 @@
 #include "rnnc_fc_s8_s16_wbab.h"
 #include "rnnc_popcount_b16.h"
 #include "rnnc_requantize.h"
-#include "rnnc_requantize_mve.h"
-#include "rnnc_requantize_neon.h"
+#include "rnnc_requantize_x4.h"
 #include "rnnc_requantize_x16.h"
 #include "rnnc_requantize_x8.h"
 #include "rnnc_types.h"
@@ -257,22 +256,7 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_wbab)(const int8_t *in, const int8_t *weight, co
                 }
                 rnnc_x8_store_s16(result + lane, rnnc_clamp_x8(rnnc_mbqm_x8(a, multiplier, shift), INT16_MIN, INT16_MAX));
             }
-#elif RNNC_USE_MVE
-            {
-                const int32x4_t kept = mask != NULL ? vreinterpretq_s32_u32(rnnc_count_group(mask + lane, words))
-                                                    : vdupq_n_s32(in_size);
-                int32x4_t a = vldrwq_s32(acc + lane);
-                for (i = 0; i < w->bits; i++) {
-                    int32x4_t sum = vdupq_n_s32(0);
-                    for (k = 0; k < p->act_bits; k++) {
-                        const int32x4_t d = vreinterpretq_s32_u32(differ[4 * i + k]);
-                        sum = vmlaq_n_s32(sum, vsubq_s32(kept, vaddq_s32(d, d)), p->act_beta[k]);
-                    }
-                    a = vaddq_s32(a, vmulq_s32(sum, vldrhq_s32(coef + i * 16 + lane)));
-                }
-                rnnc_mve_store_s16(result + lane, rnnc_clamp_mve(rnnc_mbqm_mve(a, multiplier, shift), INT16_MIN, INT16_MAX));
-            }
-#else
+#else /* NEON, Helium */
             {
                 const int32x4_t kept = mask != NULL ? vreinterpretq_s32_u32(rnnc_count_group(mask + lane, words))
                                                     : vdupq_n_s32(in_size);
@@ -283,9 +267,9 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_wbab)(const int8_t *in, const int8_t *weight, co
                         const int32x4_t d = vreinterpretq_s32_u32(differ[4 * i + k]);
                         sum = vmlaq_n_s32(sum, vsubq_s32(kept, vaddq_s32(d, d)), p->act_beta[k]);
                     }
-                    a = vmlaq_s32(a, sum, rnnc_neon_load_s16(coef + i * 16 + lane));
+                    a = vaddq_s32(a, vmulq_s32(sum, rnnc_x4_load_s16(coef + i * 16 + lane)));
                 }
-                rnnc_neon_store_s16(result + lane, rnnc_clamp_neon(rnnc_mbqm_neon(a, multiplier, shift), INT16_MIN, INT16_MAX));
+                rnnc_x4_store_sat_s16(result + lane, rnnc_x4_mbqm(a, multiplier, shift));
             }
 #endif
         }

@@ -182,52 +182,14 @@ static inline rnnc_group_t rnnc_part_widen(rnnc_group_t total, rnnc_part_t part)
 }
 #define rnnc_part_zero rnnc_group_zero
 
-#elif RNNC_USE_MVE
+#else /* NEON, Helium: the same intrinsic names */
+#if RNNC_USE_MVE
 #include <arm_mve.h>
-#define RNNC_GROUP_ROWS 4
-typedef uint32x4_t rnnc_group_t;
-typedef uint32x4_t rnnc_part_t;  /* per byte (SWAR: Helium has no population count) */
-
-static inline rnnc_group_t rnnc_group_load(const uint32_t *p)
-{
-    return vldrwq_u32(p);
-}
-
-static inline rnnc_group_t rnnc_group_xor(rnnc_group_t x, uint32_t s)
-{
-    return veorq_u32(x, vdupq_n_u32(s));
-}
-
-static inline rnnc_group_t rnnc_group_and(rnnc_group_t x, rnnc_group_t m)
-{
-    return vandq_u32(x, m);
-}
-
-static inline rnnc_group_t rnnc_group_zero(void)
-{
-    return vdupq_n_u32(0);
-}
-
-/* the set bits of each byte of four lanes at once: pairs, nibbles, bytes */
-static inline rnnc_part_t rnnc_part_add(rnnc_part_t part, rnnc_group_t x)
-{
-    x = vsubq_u32(x, vandq_u32(vshrq_n_u32(x, 1), vdupq_n_u32(0x55555555u)));
-    x = vaddq_u32(vandq_u32(x, vdupq_n_u32(0x33333333u)), vandq_u32(vshrq_n_u32(x, 2), vdupq_n_u32(0x33333333u)));
-    return vaddq_u32(part, vandq_u32(vaddq_u32(x, vshrq_n_u32(x, 4)), vdupq_n_u32(0x0F0F0F0Fu)));
-}
-
-/* the four byte counts of each lane summed by one multiply (at most 4 * 248 < 256 * 4) */
-static inline rnnc_group_t rnnc_part_widen(rnnc_group_t total, rnnc_part_t part)
-{
-    return vaddq_u32(total, vshrq_n_u32(vmulq_n_u32(part, 0x01010101u), 24));
-}
-#define rnnc_part_zero rnnc_group_zero
-
-#else /* NEON */
+#else
 #include <arm_neon.h>
+#endif
 #define RNNC_GROUP_ROWS 4
 typedef uint32x4_t rnnc_group_t;
-typedef uint8x16_t rnnc_part_t;  /* per byte (CNT) */
 
 static inline rnnc_group_t rnnc_group_load(const uint32_t *p)
 {
@@ -249,6 +211,26 @@ static inline rnnc_group_t rnnc_group_zero(void)
     return vdupq_n_u32(0);
 }
 
+#if RNNC_USE_MVE
+typedef uint32x4_t rnnc_part_t;  /* per byte (SWAR: Helium has no population count) */
+#define rnnc_part_zero rnnc_group_zero
+
+/* the set bits of each byte of four lanes at once: pairs, nibbles, bytes */
+static inline rnnc_part_t rnnc_part_add(rnnc_part_t part, rnnc_group_t x)
+{
+    x = vsubq_u32(x, vandq_u32(vshrq_n_u32(x, 1), vdupq_n_u32(0x55555555u)));
+    x = vaddq_u32(vandq_u32(x, vdupq_n_u32(0x33333333u)), vandq_u32(vshrq_n_u32(x, 2), vdupq_n_u32(0x33333333u)));
+    return vaddq_u32(part, vandq_u32(vaddq_u32(x, vshrq_n_u32(x, 4)), vdupq_n_u32(0x0F0F0F0Fu)));
+}
+
+/* the four byte counts of each lane summed by one multiply (at most 4 * 248 < 256 * 4) */
+static inline rnnc_group_t rnnc_part_widen(rnnc_group_t total, rnnc_part_t part)
+{
+    return vaddq_u32(total, vshrq_n_u32(vmulq_n_u32(part, 0x01010101u), 24));
+}
+#else
+typedef uint8x16_t rnnc_part_t;  /* per byte (CNT) */
+
 static inline rnnc_part_t rnnc_part_zero(void)
 {
     return vdupq_n_u8(0);
@@ -263,6 +245,7 @@ static inline rnnc_group_t rnnc_part_widen(rnnc_group_t total, rnnc_part_t part)
 {
     return vpadalq_u16(total, vpaddlq_u8(part));
 }
+#endif
 #endif
 
 /* One weight plane c against up to 4 input planes (act_bits, constant per call: the branches on

@@ -88,31 +88,7 @@ static inline void rnnc_fc_block_neon(const int8_t *in, int32_t in_size, const i
 #include <arm_acle.h>
 #include <string.h>
 
-/* SXTB16/UXTB16 of the odd bytes: the rotate is part of the instruction, which gcc does not
-   fold from a separate ror, so it is written out where GNU inline assembly exists */
-#if defined(__GNUC__)
-static inline uint32_t rnnc_sxtb16_ror8(uint32_t v)
-{
-    uint32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
-static inline uint32_t rnnc_uxtb16_ror8(uint32_t v)
-{
-    uint32_t r;
-    __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
-#else
-static inline uint32_t rnnc_sxtb16_ror8(uint32_t v)
-{
-    return __sxtb16((v >> 8) | (v << 24));
-}
-static inline uint32_t rnnc_uxtb16_ror8(uint32_t v)
-{
-    return __uxtb16((v >> 8) | (v << 24));
-}
-#endif
+#include "rnnc_dsp_ext.h"
 
 /* acc += the 4 products of one row's group: bytes 0,2 and 1,3 in two SMLADs */
 static inline int32_t rnnc_fc_mac4(const int8_t *w, uint32_t x02, uint32_t x13, int32_t acc)

@@ -31,8 +31,9 @@ typedef void (*rnnc_gate_fc_s16_fn)(const int16_t *in, const int8_t *weight, con
  * planes share one scale per gate (integer coefficients per row) and use those arguments.
  */
 typedef struct {
-    const uint8_t *codes;          /* [rows][(cols + 1) / 2]: column 2j in the low nibble of byte j,
-                                      2j + 1 in the high nibble, 4-bit two's complement */
+    const uint8_t *codes;          /* [rows / 16][cols / 8][64] (rounded up): byte 4 r + b of a block holds
+                                      L + 8 (0..15) of row r, column 8 g + b in its low nibble and
+                                      column 8 g + 4 + b in its high nibble (g: the column group) */
     const uint8_t *residual;       /* second int4 tensor in the same layout, or NULL */
     const int8_t *residual_shift;  /* [rows] m: weight = codes * 2^m + residual */
     const int32_t *multiplier;     /* [rows] accumulator -> Q3.12 */
@@ -40,10 +41,12 @@ typedef struct {
 } rnnc_w4_weights_t;
 
 typedef struct {
-    const uint32_t *planes;        /* [rows][bits][words]: bit j % 32 of word j / 32 is set where
-                                      the code of column j is +1 (clear for -1 and pruned) */
-    const uint32_t *mask;          /* [rows][words]: set for the weights kept, or NULL: none pruned */
-    const int16_t *coef;           /* [rows][bits]: weight = sum_i coef[i] * code_i, code_i = +-1 */
+    /* Rows in blocks of 16, word-interleaved: word j of plane i of row r is
+     * planes[((r / 16 * bits + i) * words + j) * 16 + r % 16] (one vector holds 16 rows' word j);
+     * bit j % 32 of word j / 32 is set where the code of column j is +1 (clear for -1 and pruned). */
+    const uint32_t *planes;        /* [blocks][bits][words][16] */
+    const uint32_t *mask;          /* [blocks][words][16]: set for the weights kept, or NULL: none pruned */
+    const int16_t *coef;           /* [blocks][bits][16]: weight = sum_i coef[i] * code_i, code_i = +-1 */
     int32_t bits;                  /* code planes per row, 1..4 */
     int32_t words;                 /* 32-bit words per plane row: (cols + 31) / 32 */
 } rnnc_wb_weights_t;
@@ -52,7 +55,7 @@ typedef struct {
  * a table of its sums by 4 inputs; every 4 weights of a code plane are then one lookup. */
 typedef struct {
     rnnc_wb_weights_t weights;     /* codes and coefficients */
-    int16_t *table;                /* scratch [128 * words]: table[16 g + b] = sum of in[4 g + i], bits i of b */
+    int16_t *table;                /* scratch [128 * words]: sums of in[4 g + i] over the bits i of b (layout: rnnc_fc_s8_s16_wb.c) */
     int32_t code_input;            /* 1: build the table from `in` in this call; 0: the call before did */
 } rnnc_wb8_weights_t;
 
