@@ -40,21 +40,28 @@ OWN = {"portable": "RNNC_KERNELS_PORTABLE", "dsp": "RNNC_KERNELS_DSP", "mve": "R
 COLUMNS = ("portable", "dsp", "mve", "cmsis-nn")
 
 
-def gru_onnx(H: int, n_in: int, path: Path, seed: int = 0) -> None:
+def recurrent_onnx(op: str, H: int, n_in: int, path: Path, seed: int = 0, **attrs) -> None:
+    """One ONNX LSTM or GRU layer (uniform +-1/sqrt(H) weights, as PyTorch initializes them),
+    input (T, 1, n_in), output (T, 1, H)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
+    gates = {"LSTM": 4, "GRU": 3}[op]
     rng = np.random.default_rng(seed)
     s = 1 / np.sqrt(H)
-    W = rng.uniform(-s, s, (1, 3 * H, n_in)).astype(np.float32)
-    R = rng.uniform(-s, s, (1, 3 * H, H)).astype(np.float32)
-    B = rng.uniform(-s, s, (1, 6 * H)).astype(np.float32)
-    nodes = [helper.make_node("GRU", ["X", "W", "R", "B"], ["Y"], hidden_size=H, linear_before_reset=1),
+    W = rng.uniform(-s, s, (1, gates * H, n_in)).astype(np.float32)
+    R = rng.uniform(-s, s, (1, gates * H, H)).astype(np.float32)
+    B = rng.uniform(-s, s, (1, 2 * gates * H)).astype(np.float32)
+    nodes = [helper.make_node(op, ["X", "W", "R", "B"], ["Y"], hidden_size=H, **attrs),
              helper.make_node("Squeeze", ["Y", "axes"], ["out"])]
     inits = [numpy_helper.from_array(a, n) for a, n in ((W, "W"), (R, "R"), (B, "B"))]
     inits.append(numpy_helper.from_array(np.array([1], np.int64), "axes"))
-    graph = helper.make_graph(nodes, "gru", [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["T", 1, n_in])],
+    graph = helper.make_graph(nodes, op.lower(), [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["T", 1, n_in])],
                               [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)], inits)
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
+
+
+def gru_onnx(H: int, n_in: int, path: Path, seed: int = 0) -> None:
+    recurrent_onnx("GRU", H, n_in, path, seed, linear_before_reset=1)
 
 
 def minimum_bytes(qm: QModel, tgt: dict) -> int:

@@ -36,6 +36,7 @@ from codegen.qmodel import QModel  # noqa: E402
 from codegen.toolchain.insncount import instructions_per_step  # noqa: E402
 from codegen.toolchain.targets import load_target  # noqa: E402
 
+from cortex_m import recurrent_onnx  # noqa: E402
 from run_all import build_c, cpu_info, time_c, time_ort  # noqa: E402
 
 #: (label, scheme, low-bit settings)
@@ -52,20 +53,7 @@ SPEED = [s for s in SCHEMES if s[0] in ("float", "int8", "int4", "w2a8", "ternar
 
 
 def lstm_onnx(H: int, n_in: int, path: Path, seed: int = 0) -> None:
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-    rng = np.random.default_rng(seed)
-    s = 1 / np.sqrt(H)
-    W = rng.uniform(-s, s, (1, 4 * H, n_in)).astype(np.float32)
-    R = rng.uniform(-s, s, (1, 4 * H, H)).astype(np.float32)
-    B = rng.uniform(-s, s, (1, 8 * H)).astype(np.float32)
-    nodes = [helper.make_node("LSTM", ["X", "W", "R", "B"], ["Y"], hidden_size=H),
-             helper.make_node("Squeeze", ["Y", "axes"], ["out"])]
-    inits = [numpy_helper.from_array(a, n) for a, n in ((W, "W"), (R, "R"), (B, "B"))]
-    inits.append(numpy_helper.from_array(np.array([1], np.int64), "axes"))
-    graph = helper.make_graph(nodes, "lstm", [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["T", 1, n_in])],
-                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)], inits)
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
+    recurrent_onnx("LSTM", H, n_in, path, seed)
 
 
 def compile_scheme(onnx_path: Path, out: Path, scheme: str, settings: dict, n_in: int, target: str = "host"):

@@ -3,7 +3,8 @@
  * the input's codes are formed in integers exactly as docs/numerics-lowbit.md defines them (scalar,
  * once per input), then each binary dot product is an XOR and a population count. One function,
  * its paths inside it, chosen by the compiler's target or, on x86-64, at run time (rnnc_common.h):
- * - x86 AVX-512 (BW): 16 rows per vector, byte counts by VPSHUFB nibble table (rnnc_popcount_b16.h);
+ * - x86 AVX-512 (BW): 16 rows per vector, counted by VPOPCNTD where the CPU has it, else by a
+ *   VPSHUFB nibble table (rnnc_popcount_b16.h);
  * - x86 AVX2: the same on two 8-row halves of a block;
  * - Arm64 NEON: CNT on four 4-row quarters of a block;
  * - Helium (Cortex-M55): the same quarters, counted by SWAR on four lanes at once;
@@ -146,7 +147,7 @@ static void rnnc_code_ternary(const int8_t *in, int32_t zp, int32_t n, int32_t w
 
 #if !RNNC_WBAB_VECTOR
 /* One row, portable: acc = bias + sum_i coef_i sum_k beta_k (kept - 2 differ_ik). The row's words
-   are 16 apart in the interleaved blocks. */
+   are 16 apart in the interleaved blocks; `kept` (its unpruned weights) is stored per row. */
 static int32_t rnnc_wbab_row(const rnnc_wbab_weights_t *p, int32_t o, int32_t bias, int32_t in_size)
 {
     const rnnc_wb_weights_t *w = &p->weights;
@@ -154,13 +155,8 @@ static int32_t rnnc_wbab_row(const rnnc_wbab_weights_t *p, int32_t o, int32_t bi
     const uint32_t *planes = w->planes + (o >> 4) * w->bits * words * 16 + (o & 15);
     const int16_t *coef = w->coef + (o >> 4) * w->bits * 16 + (o & 15);
     const uint32_t *mask = w->mask != NULL ? w->mask + (o >> 4) * words * 16 + (o & 15) : NULL;
-    int32_t kept = in_size, acc = bias, i, k, j;
-    if (mask != NULL) {
-        kept = 0;
-        for (j = 0; j < words; j++) {
-            kept += rnnc_popcount32(mask[16 * j]);
-        }
-    }
+    const int32_t kept = p->kept != NULL ? p->kept[o] : in_size;
+    int32_t acc = bias, i, k, j;
     for (i = 0; i < w->bits; i++) {
         const uint32_t *c = planes + i * words * 16;
         int32_t sum = 0;
@@ -225,7 +221,7 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_wbab)(const int8_t *in, const int8_t *weight, co
                               p->act_bits, differ);
 #if RNNC_USE_AVX512
             {
-                const __m512i kept = mask != NULL ? rnnc_count_group(mask, words) : _mm512_set1_epi32(in_size);
+                const __m512i kept = p->kept != NULL ? _mm512_loadu_si512((const void *)(p->kept + o)) : _mm512_set1_epi32(in_size);
                 __m512i a = _mm512_loadu_si512((const void *)acc);
                 for (i = 0; i < w->bits; i++) {
                     __m512i sum = _mm512_setzero_si512();
@@ -243,7 +239,8 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_wbab)(const int8_t *in, const int8_t *weight, co
             }
 #elif RNNC_USE_AVX2
             {
-                const __m256i kept = mask != NULL ? rnnc_count_group(mask + lane, words) : _mm256_set1_epi32(in_size);
+                const __m256i kept = p->kept != NULL ? _mm256_loadu_si256((const __m256i *)(const void *)(p->kept + o + lane))
+                                                 : _mm256_set1_epi32(in_size);
                 __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(acc + lane));
                 for (i = 0; i < w->bits; i++) {
                     __m256i sum = _mm256_setzero_si256();
@@ -258,8 +255,7 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_wbab)(const int8_t *in, const int8_t *weight, co
             }
 #else /* NEON, Helium */
             {
-                const int32x4_t kept = mask != NULL ? vreinterpretq_s32_u32(rnnc_count_group(mask + lane, words))
-                                                    : vdupq_n_s32(in_size);
+                const int32x4_t kept = p->kept != NULL ? vld1q_s32(p->kept + o + lane) : vdupq_n_s32(in_size);
                 int32x4_t a = vld1q_s32(acc + lane);
                 for (i = 0; i < w->bits; i++) {
                     int32x4_t sum = vdupq_n_s32(0);

@@ -7,12 +7,12 @@
  * rnnc_differ_group(planes, codes, mask, words, bits, act_bits, differ) sets, per lane (row),
  *   differ[4 * i + k] = sum_j popcount((planes_i[j] XOR codes_k[j]) AND mask[j])
  * for every weight plane i and input plane k (mask NULL: all ones); every weight word is loaded
- * once for all input planes. rnnc_count_group(mask, words) = sum_j popcount(mask[j]).
+ * once for all input planes.
  * Lane counts come from VPOPCNTD where the build has AVX512_VPOPCNTDQ (or the CPU has it, in the
- * AVX-512 level of the x86 run-time dispatch); otherwise per byte, from a
- * 16-entry nibble table (VPSHUFB), CNT (NEON) or SWAR (Helium): a byte gains at most 8 per word, so up to 31
- * words are added in bytes before they are widened into the 32-bit lanes. Exact integers: any
- * order gives the sums of the portable loop.
+ * AVX-512 level of the x86 run-time dispatch); otherwise per byte, from a 16-entry nibble table
+ * (VPSHUFB), CNT (NEON) or SWAR (Helium): a byte gains at most 8 per word, so up to 31 words are
+ * added in bytes before they are widened into the 32-bit lanes. Exact integers: any order gives
+ * the sums of the portable loop.
  *
  * Each instruction set binds the few vector operations below; the loops are written once.
  */
@@ -310,21 +310,6 @@ static inline void rnnc_differ_group(const uint32_t *planes, const uint32_t *cod
 #endif
         rnnc_differ_plane(planes + i * words * 16, codes, mask, words, act_bits, differ + 4 * i);
     }
-}
-
-static inline rnnc_group_t rnnc_count_group(const uint32_t *mask, int32_t words)
-{
-    rnnc_group_t total = rnnc_group_zero();
-    int32_t j = 0;
-    while (j < words) {
-        const int32_t end = RNNC_POPCOUNT_CHUNK_END(j, words);
-        rnnc_part_t part = rnnc_part_zero();
-        for (; j < end; j++) {
-            part = rnnc_part_add(part, rnnc_group_load(mask + 16 * j));
-        }
-        total = rnnc_part_widen(total, part);
-    }
-    return total;
 }
 
 #endif /* vector paths */

@@ -116,8 +116,11 @@ def _binary(q, ctx, d: int, side: str, n: int, what: str) -> list:
     recode = [g == 0 or (q.kind == "gru" and side == "r" and g == 2 and not q.attrs["linear_before_reset"])
               for g in range(G)]
     if coded:
-        act = dict(codes=sym("act_codes"), beta=sym("act_beta"), residual=sym("act_residual"), bits=coded["bits"],
-                   ternary=int(coded["kind"] == "ternary"), recode=recode,
+        if masked:   # each row's unpruned weight count, the same layout as the coefficients
+            out.append(ctx.array("int32_t", f"{side}{d}_kept", np.concatenate(
+                [interleave16(kept[g].sum(-1).astype(np.int32)).reshape(-1) for g in range(G)]), per_line=8))
+        act = dict(codes=sym("act_codes"), beta=sym("act_beta"), residual=sym("act_residual"), kept=sym("kept"),
+                   bits=coded["bits"], ternary=int(coded["kind"] == "ternary"), recode=recode,
                    zero_point=q.attrs["zp_in" if side == "w" else "zp_h"])
         out.append(ctx.macro(TEMPLATE, "wbab_weights", symbol=ctx.sym(f"{side}{d}"), what=what,
                              gates=GATE_NAMES[q.kind], arrays=arrays, bits=K, words=words, masked=masked, act=act))

@@ -66,6 +66,7 @@ typedef struct {
     uint32_t *act_codes;           /* scratch [act_bits][words]: the input's codes */
     int32_t *act_beta;             /* scratch [act_bits]: their integer coefficients */
     int32_t *residual;             /* scratch [cols]: the greedy coder's residual */
+    const int32_t *kept;           /* [blocks][16]: each row's unpruned weights, or NULL: none pruned (cols) */
     int32_t act_bits;              /* activation planes, 1..4 (2 for ternary) */
     int32_t act_ternary;           /* 0: greedy binary codes, 1: threshold ternary as two planes */
     int32_t code_input;            /* 1: code `in` in this call; 0: the previous call coded the same input */
