@@ -130,10 +130,10 @@ def cmd_compile(a) -> int:
     if calib is not None and calib.dtype == np.float64:
         print(f"rnnc: calibration data {a.calib} is float64; using it as float32")
     try:
-        qm = compile_model(a.model, a.output, target=a.target, scheme=_scheme_name(a.scheme, a),
-                           calib=calib, prefix=a.prefix, max_steps=a.max_steps,
-                           layer_schemes={k: _scheme_name(v, a) for k, v in (_layer_schemes(a.layer_scheme) or {}).items()}
-                           or None, kernels=a.kernels, force=a.force, lowbit=_lowbit_options(a))
+        scheme, layer_schemes, lowbit = scheme_settings(a)
+        qm = compile_model(a.model, a.output, target=a.target, scheme=scheme, calib=calib, prefix=a.prefix,
+                           max_steps=a.max_steps, layer_schemes=layer_schemes, kernels=a.kernels, force=a.force,
+                           lowbit=lowbit)
     except RnncError as e:
         if a.calib and "calibration" in e.reason and not e.file:
             raise e.with_context(file=a.calib) from None
@@ -290,23 +290,10 @@ def cmd_bench(a) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="rnnc", description="Quantizing RNN-to-C compiler.")
-    p.add_argument("--version", action="version", version=f"rnnc {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    c = sub.add_parser("compile", help="import, quantize and emit C")
-    c.add_argument("model", help="model file (.onnx or .tflite)")
-    c.add_argument("-o", "--output", required=True, help="output folder")
-    from .toolchain.targets import available_targets
-    c.add_argument("--target", default="host", help=f"where the C runs: {', '.join(available_targets())} "
-                   "(targets/<name>/target.toml)")
+def add_scheme_args(c) -> None:
+    """--scheme and the flags that refine it (compile and train take the same)."""
     from .schemes import SCHEMES
     c.add_argument("--scheme", default="int8", help="; ".join(f"{n}: {s.description}" for n, s in sorted(SCHEMES.items())))
-    c.add_argument("--calib", help="calibration data, float32 .npy of shape (batch, T, features)")
-    c.add_argument("--prefix", help="C prefix of every generated symbol (default: from the model name)")
-    c.add_argument("--max-steps", type=_int_in(1, MAX_STEPS_LIMIT, "--max-steps"),
-                   help="longest sequence for non-causal models")
     c.add_argument("--layer-scheme", action="append", metavar="LAYER=SCHEME",
                    help="per-layer scheme override (repeatable); conversion layers join layers of different schemes")
     c.add_argument("--wbits", type=_int_in(1, 4, "--wbits"), help="--scheme binary: code bits per weight (1-4)")
@@ -319,6 +306,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight SQNR below which --residual auto adds the tensor (default 20)")
     c.add_argument("--sparsity", type=float, metavar="S",
                    help="low-bit schemes: prune the fraction S of each gate matrix (smallest |w|) before coding")
+
+
+def scheme_settings(a) -> tuple[str, dict | None, dict]:
+    """(scheme, layer schemes, low-bit settings) from add_scheme_args' flags."""
+    layers = {k: _scheme_name(v, a) for k, v in (_layer_schemes(a.layer_scheme) or {}).items()} or None
+    return _scheme_name(a.scheme, a), layers, _lowbit_options(a)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="rnnc", description="Quantizing RNN-to-C compiler.")
+    p.add_argument("--version", action="version", version=f"rnnc {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("compile", help="import, quantize and emit C")
+    c.add_argument("model", help="model file (.onnx or .tflite)")
+    c.add_argument("-o", "--output", required=True, help="output folder")
+    from .toolchain.targets import available_targets
+    c.add_argument("--target", default="host", help=f"where the C runs: {', '.join(available_targets())} "
+                   "(targets/<name>/target.toml)")
+    add_scheme_args(c)
+    c.add_argument("--calib", help="calibration data, float32 .npy of shape (batch, T, features)")
+    c.add_argument("--prefix", help="C prefix of every generated symbol (default: from the model name)")
+    c.add_argument("--max-steps", type=_int_in(1, MAX_STEPS_LIMIT, "--max-steps"),
+                   help="longest sequence for non-causal models")
     c.add_argument("--force", action="store_true",
                    help="replace files in the output folder that rnnc did not write, or that were edited")
     c.add_argument("--kernels", default="auto",
@@ -366,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("inspect", help="per-layer table")
     i.add_argument("out")
     i.set_defaults(fn=cmd_inspect)
+
+    from .train_cli import add_train_parser
+    add_train_parser(sub)
     return p
 
 

@@ -57,14 +57,10 @@ def quantize_model(model: ir.Model, scheme: str, calib: np.ndarray | None = None
     pre_quantized = model.fixed_input_quant is not None
     if pre_quantized:
         _check_pre_quantized(model, schemes)
-    float_layers = _float_qlayers(model)
     stats = [Stats() for _ in model.layers]
     if calib is not None:
         calib = check_calibration(calib, model)
-        from .simulate import run_layers
-        lengths = np.full(calib.shape[0], calib.shape[1], np.int64)
-        with stage(f"calibrating on {calib.shape[0]} sequences of {calib.shape[1]} steps"):
-            run_layers(float_layers, calib, lengths, stats=stats)
+        stats = float_calibration(model, calib)
     elif not pre_quantized and not all(s.is_float for s in schemes):
         names = sorted({s.name for s in schemes if not s.is_float})
         raise RnncError(f"scheme '{names[0]}' needs calibration data: pass --calib CALIB.npy "
@@ -90,6 +86,17 @@ def quantize_model(model: ir.Model, scheme: str, calib: np.ndarray | None = None
         with stage("measuring each layer's SQNR against float"):
             measure_sqnr(qm, calib, [st.samples["out"] for st in stats])
     return qm
+
+
+def float_calibration(model: ir.Model, calib: np.ndarray) -> list[Stats]:
+    """Each layer's statistics from the float model run over checked calibration sequences
+    (every row from the reset state, all its steps valid)."""
+    from .simulate import run_layers
+    stats = [Stats() for _ in model.layers]
+    lengths = np.full(calib.shape[0], calib.shape[1], np.int64)
+    with stage(f"calibrating on {calib.shape[0]} sequences of {calib.shape[1]} steps"):
+        run_layers(_float_qlayers(model), calib, lengths, stats=stats)
+    return stats
 
 
 def _quantize_chain(model: ir.Model, schemes: list[Scheme], stats: list[Stats], options: dict,

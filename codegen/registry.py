@@ -38,6 +38,10 @@ Signatures
 - emitter(q, ctx) -> emit.LayerCode (C fragments; see codegen/emit/frame.py).
 - validator(q, check) -> None: checks a layer read back from a manifest (dtypes, shapes and
   ranges of everything the quantizer stored), failing through check.fail(reason).
+- weight_projector(layer, ctx) -> layer: a copy of the IR layer whose weights are replaced by
+  the real values the scheme's integer weights stand for (levels * scales), computed by the
+  same coders as the quantizer; quantization-aware training uses it in its forward pass
+  (codegen/train). Kinds without quantized weights need none.
 - state_codec(q, role, values, stored) -> array (recurrent kinds): the layer's streaming state
   `role` ('h' or 'c') from real numbers to the form its C state fields hold (stored=True), or
   back (stored=False); arrays (B, hidden).
@@ -57,6 +61,8 @@ VALIDATORS: dict[tuple[str, str], Callable] = {}
 #: (kind, scheme) -> codec(q, role, values, stored: bool): a recurrent layer's state ('h', 'c')
 #: between real numbers (B, hidden) and the form its C state fields hold (codegen/state.py)
 STATE_CODECS: dict[tuple[str, str], Callable] = {}
+#: (kind, scheme) -> projector(layer, ctx): the layer with its weights as the scheme codes them
+WEIGHT_PROJECTORS: dict[tuple[str, str], Callable] = {}
 #: family -> planner(model, schemes, options): model-wide choices a family makes before its
 #: layers are quantized one by one (which int4 layers get a residual tensor)
 PLANNERS: dict[str, Callable] = {}
@@ -100,6 +106,10 @@ def validator(kind: str, *schemes: str, family: str | None = None):
 
 def state_codec(kind: str, *schemes: str, family: str | None = None):
     return _register(STATE_CODECS, kind, schemes, family)
+
+
+def weight_projector(kind: str, *schemes: str, family: str | None = None):
+    return _register(WEIGHT_PROJECTORS, kind, schemes, family)
 
 
 def planner(family: str):
@@ -172,6 +182,12 @@ def validate_layer(q, check) -> None:
     if fn is None:
         check.fail(f"no layer kind '{q.kind}' with scheme '{q.scheme}' exists")
     fn(q, check)
+
+
+def find_projector(kind: str, scheme: str):
+    """The weight projector of a layer kind under a scheme, or None (no quantized weights)."""
+    load_plugins()
+    return _find(WEIGHT_PROJECTORS, kind, scheme)
 
 
 def lookup_emitter(kind: str, scheme: str, backend: str | None, where: str = ""):

@@ -35,5 +35,10 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e '.[test]'
+# quantization-aware training (the train extra): PyTorch's CPU build, asked for by version so
+# that pip takes it and not a multi-GB CUDA build; where it is not available, the newest torch
+if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
+    "$VENV/bin/python" -m pip install -q 'torch==2.13.0' || echo "setup: note: torch 2.13.0 (CPU) not found; the train extra installs the newest torch" >&2
+fi
+"$VENV/bin/python" -m pip install -q -e '.[test,train]'
 "$VENV/bin/python" -c 'import codegen, numpy, onnx, jinja2; print("setup: rnnc", codegen.__version__, "ready in '"$VENV"'")'

@@ -113,3 +113,16 @@ def product_scale(s_act: float, s_w):
     """The accumulator scale s_act * s_w as TFLite forms it (float32 product), scalar or per row."""
     v = np.float32(s_act) * np.asarray(s_w, np.float32)
     return float(v) if np.ndim(v) == 0 else v.astype(np.float64)
+
+
+def project_gates(layer, code):
+    """A copy of a recurrent IR layer whose gate matrices are replaced by code(w, d, side, gate)
+    (side 'w': input weights, 'r': recurrent; what a weight projector returns)."""
+    import dataclasses
+    dirs = []
+    for d, dp in enumerate(layer.dirs):
+        gates = {g: dataclasses.replace(gw, W=np.asarray(code(gw.W, d, "w", g), np.float32),
+                                        R=np.asarray(code(gw.R, d, "r", g), np.float32))
+                 for g, gw in dp.gates.items()}
+        dirs.append(dataclasses.replace(dp, gates=gates))
+    return dataclasses.replace(layer, dirs=dirs)

@@ -13,7 +13,7 @@ from ..errors import UnsupportedError
 from ..fixedpoint import quantize_multiplier, round_half_away
 from ..qmodel import QLayer
 from ..manifest_check import check_last_step
-from ..registry import quantizer, validator
+from ..registry import quantizer, validator, weight_projector
 from . import _int_checks
 from ._int_checks import ACT, MULT, SHIFT8, SHIFT16
 from .common import DTYPE_RANGE, activation_qparams, bias_to_int, check_fc_limits, quantize_array
@@ -32,9 +32,7 @@ def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
     else:
         in_q = ctx.in_q
         out_q = activation_qparams(ctx.stats.range("out"), act)
-        m = np.max(np.abs(layer.weight), axis=1)
-        ws = np.where(m > 0, m / 127.0, 1.0).astype(np.float32).astype(np.float64)
-        W = np.clip(np.round(layer.weight / ws[:, None]), -127, 127).astype(np.int8)
+        W, ws = _dense_levels(layer.weight)
         bscale = (np.float32(in_q.scale) * ws.astype(np.float32)).astype(np.float64)
         bias = bias_to_int(layer.bias, bscale, "dense")
         fused = "none"
@@ -63,6 +61,23 @@ def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
                   arrays={"weight": W, "bias": eff.astype(bdtype), "mult": np.array(mults, np.int32),
                           "shift": np.array(shifts, np.int32)},
                   attrs={"zp_out": out_q.zero_point, "act_min": act_min, "act_max": act_max, "act": act})
+
+
+@weight_projector("dense", family="tflite-int")
+def project_dense_int(layer: ir.DenseLayer, ctx) -> ir.DenseLayer:
+    """The weight matrix as its int8 levels times the per-row scales."""
+    import dataclasses
+    if layer.fixed_quant is not None:
+        return layer
+    W, ws = _dense_levels(layer.weight)
+    return dataclasses.replace(layer, weight=(W * ws[:, None]).astype(np.float32))
+
+
+def _dense_levels(weight: np.ndarray):
+    """Symmetric int8 levels with one scale per output row (float32 values)."""
+    m = np.max(np.abs(weight), axis=1)
+    ws = np.where(m > 0, m / 127.0, 1.0).astype(np.float32).astype(np.float64)
+    return np.clip(np.round(weight / ws[:, None]), -127, 127).astype(np.int8), ws
 
 
 #: Fixed output quantization of bounded activations (TFLite conventions).

@@ -16,7 +16,7 @@ from .. import ir
 from ..errors import UnsupportedError
 from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
-from ..registry import quantizer, state_codec, validator
+from ..registry import quantizer, state_codec, validator, weight_projector
 from . import _int_checks
 from .common import (activation_qparams, bias_to_int, check_fc_limits, dequantize_array, fc_multiplier, product_scale,
                      quantize_array)
@@ -52,6 +52,18 @@ def _int8_per_tensor(w: np.ndarray, what: str):
 @quantizer("rnn", family="tflite-int")
 def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
     return quantize_gru_rnn(layer, ctx, _int8_per_tensor)
+
+
+@weight_projector("gru", family="tflite-int")
+@weight_projector("rnn", family="tflite-int")
+def project_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> ir.RecurrentLayer:
+    """The gate matrices as their int8 levels times the per-tensor scale."""
+    from .common import project_gates
+
+    def code(w, *where):
+        levels, s = _int8_per_tensor(w, "")
+        return levels.astype(np.float64) * s
+    return project_gates(layer, code)
 
 
 def quantize_gru_rnn(layer: ir.RecurrentLayer, ctx, code) -> QLayer:

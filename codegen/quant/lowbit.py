@@ -22,7 +22,7 @@ from .. import ir
 from ..errors import UnsupportedError
 from ..qmodel import QLayer
 from .common import INT32_MAX
-from ..registry import planner, quantizer, validator
+from ..registry import planner, quantizer, validator, weight_projector
 from ..schemes import get_scheme
 from . import lowbit_codes as codes
 from .gru_rnn_int import quantize_gru_rnn, validate_gru_int, validate_rnn_int
@@ -202,6 +202,21 @@ def quantize_gru_rnn_lowbit(layer: ir.RecurrentLayer, ctx) -> QLayer:
     def code(w: np.ndarray, what: str):       # what: 'W0.z', 'R1.h', ...
         return coder.code(w, int(what[1]), what[0].lower(), what[3:])
     return _finish(quantize_gru_rnn(layer, ctx, code), coder, ir.GATES[layer.kind])
+
+
+@weight_projector("lstm", family="lowbit")
+@weight_projector("gru", family="lowbit")
+@weight_projector("rnn", family="lowbit")
+def project_lowbit(layer: ir.RecurrentLayer, ctx) -> ir.RecurrentLayer:
+    """The gate matrices as the scheme's coder codes them (pruned, binary, ternary, int4 with
+    the residual tensor where the quantizer would add it): levels times row scales."""
+    from .common import project_gates
+    coder = WeightCoder(layer, ctx)
+
+    def code(w, d, side, g):
+        coder.code(w, d, side, g)
+        return coder.extra[(d, side, g)].dequantized()
+    return project_gates(layer, code)
 
 
 @planner("lowbit")

@@ -21,10 +21,10 @@ from .. import ir
 from ..errors import UnsupportedError
 from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
-from ..registry import quantizer, state_codec, validator
+from ..registry import quantizer, state_codec, validator, weight_projector
 from . import _int_checks
 from .common import (activation_qparams, check_fc_limits, dequantize_array, fc_multiplier, power_of_two_scale,
-                     product_scale, quantize_array)
+                     product_scale, project_gates, quantize_array)
 
 GATES = ("i", "f", "c", "o")
 GATE_SCALE = 2.0 ** -12     # gate pre-activations, Q3.12
@@ -101,6 +101,15 @@ def _quantize_weights(dp: ir.DirectionParams, s_in: float):
         R = np.clip(np.round(gw.R / rs), -127, 127).astype(np.int8)
         out[g] = (W, ws, R, rs, lstm_bias(gw, s_in, ws))
     return out
+
+
+@weight_projector("lstm", family="tflite-int")
+def project_lstm_int(layer: ir.RecurrentLayer, ctx) -> ir.RecurrentLayer:
+    """The gate matrices as their int8 levels times the per-tensor scale."""
+    def code(w, *where):
+        s = _sym_scale(w)
+        return np.clip(np.round(w / s), -127, 127) * s
+    return project_gates(layer, code)
 
 
 def lstm_bias(gw, s_in: float, ws) -> np.ndarray:
