@@ -1,13 +1,13 @@
 # rnnc - top-level tasks. Every target sets itself up from nothing (make setup).
 #   make demo   compile a bundled example model for the host, run it, verify it, inspect it
 #   make test   the whole test suite (parallel)
-#   make bench  benchmarks (not part of the tests)
+#   make bench  benchmarks (not part of the tests); make bench-accuracy the accuracy tables
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 JOBS ?= auto
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench bench-accuracy clean
 
 setup: $(VENV)/.installed
 
@@ -41,7 +41,11 @@ bench: setup
 	$(BIN)/python benchmarks/aarch64.py
 	$(BIN)/python benchmarks/compile_time.py
 	$(BIN)/python benchmarks/lowbit.py --write
-	$(BIN)/python benchmarks/accuracy.py --write
+	@echo "== accuracy tables (post-training and quantization-aware training): make bench-accuracy"
+
+# post-training and quantization-aware training accuracy of every scheme (long: trains each)
+bench-accuracy: setup
+	$(BIN)/python benchmarks/accuracy.py --write --qat
 
 clean:
 	rm -rf build .pytest_cache

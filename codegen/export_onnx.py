@@ -137,8 +137,9 @@ def to_onnx(model: ir.Model):
             _refuse(layer, "no ONNX form for this layer kind")
         fn(w, layer)
     w.layout(time_first=False)
-    w.node("Identity", [w.cur])
-    w.nodes[-1].output[0] = "y"
+    if not w.nodes:
+        raise UnsupportedError(f"cannot write {model.source} as ONNX: it has no layers")
+    w.nodes[-1].output[0] = "y"         # the last node's output is the graph's
     graph = helper.make_graph(
         w.nodes, model.name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "T", model.input_size])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", "T_out", model.output_size])], w.inits)

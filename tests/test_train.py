@@ -128,6 +128,21 @@ def test_the_fake_quantized_forward_is_the_integer_model_up_to_rounding():
     assert np.abs(fake - integer).mean() < 0.5 * np.abs(flt - integer).mean()
 
 
+def test_online_codes_in_training_equal_the_simulators():
+    from codegen.sim.lowbit import code_binary as sim_binary, code_ternary as sim_ternary
+    from codegen.train.fake_quant import code_binary, code_ternary
+    rng = np.random.default_rng(0)
+    v = rng.integers(-255, 256, (40, 37))
+    v[::7] = 0
+    for bits in (1, 2, 3, 4):
+        planes, beta = sim_binary(v, bits)
+        want = np.einsum("kbn,bk->bn", planes, beta)
+        assert np.array_equal(code_binary(torch.from_numpy(v).double(), bits).numpy(), want)
+    planes, beta = sim_ternary(v)
+    want = np.einsum("kbn,bk->bn", planes, beta) // 2
+    assert np.array_equal(code_ternary(torch.from_numpy(v).double()).numpy(), want)
+
+
 def test_training_is_deterministic_and_resumes_from_checkpoints(tmp_path):
     x, y = _task()
     cfg = TrainConfig(scheme="binary-w2a8", sparsity=0.5, steps=6, batch=4, lr=0.02, recalibrate_every=2,

@@ -43,8 +43,8 @@ def code_binary(v: torch.Tensor, bits: int) -> torch.Tensor:
     """sum_k beta_k s_k of the greedy binary codes of each row of v (integers as floats):
     s_k = sign of the residual (+1 at 0), beta_k = (sum|r| + n // 2) // n.
 
-    >>> code_binary(torch.tensor([[5., -3., 0., 2.]]), 2).tolist()
-    [[5.0, -5.0, 1.0, 1.0]]
+    >>> code_binary(torch.tensor([[5., -3., 0., 2.]]), 2).tolist()     # betas 3, 2
+    [[5.0, -1.0, 1.0, 1.0]]
     """
     n = v.shape[-1]
     r, total = v, torch.zeros_like(v)

@@ -40,6 +40,7 @@ class TrainConfig:
     slope: float = 1.0          # sloping factor of the gate nonlinearities (HitNet)
     recalibrate_every: int = 50  # steps between refreshes of the activation quantization
     checkpoint_every: int = 100
+    clip_grad: float = 1.0      # gradient norm clipping (0: none)
 
     def fingerprint(self) -> str:
         """What a checkpoint must match to be resumed."""
@@ -166,6 +167,8 @@ class Trainer:
             loss = self.task.loss(out, y, lengths)
             self.opt.zero_grad()
             loss.backward()
+            if cfg.clip_grad:
+                torch.nn.utils.clip_grad_norm_(self.net.parameters(), cfg.clip_grad)
             self.opt.step()
             self._apply_masks()
             self.step += 1
