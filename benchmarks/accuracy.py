@@ -133,7 +133,7 @@ def report_lm(rows) -> str:
             lines.append(f"| {label} | {bpc:.3f} | {100 * (bpc / ref_bpc - 1):+.1f}% | {b:,} | {ref_bytes / b:.1f}x smaller |")
     if qat:
         lines += ["", f"QAT: {fine.LM_STEPS} steps of 32 windows of 64 training characters from the float model "
-                  "(lr 1e-3, straight-through gradients, the scheme's quantizers in the forward pass), then "
+                  "(Adam, lr 1e-3 with cosine decay, straight-through gradients, the scheme's quantizers in the forward pass), then "
                   "compiled; 'vs float' compares the per-character perplexity 2^bpc with the float model's, the "
                   "ratio the papers report for word-level perplexity on PTB (a different task: compare ratios, "
                   "not absolute values)."]
@@ -164,7 +164,7 @@ def report(rows) -> str:
     if qat:
         import qat as fine
         lines += ["", f"QAT: {fine.JV_STEPS} steps of 32 of the 270 training utterances from the float model "
-                  "(lr 3e-3, the last valid frame scored), then compiled; the float row is the same fine-tuning "
+                  "(Adam, lr 3e-3 with cosine decay, the last valid frame scored), then compiled; the float row is the same fine-tuning "
                   "without quantization. One utterance is 0.27 points: differences of a point or two between "
                   "rows are within the spread of fine-tuning runs (the float row itself moves by 0.5)."]
     return "\n".join(lines) + "\n"

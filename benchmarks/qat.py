@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from codegen.api import compile_model, simulate_compiled  # noqa: E402
 
-JV_STEPS, LM_STEPS = 300, 400
+JV_STEPS, LM_STEPS = 300, 600
 #: the method papers' reported degradations (../shared/docs/lowbit.md; PTB word-level perplexity)
 PAPERS = {
     "w3a3": "Xu et al. 2018, 3/3-bit LSTM on PTB: 89.8 -> 87.9 perplexity (-2.1%)",

@@ -34,7 +34,9 @@ def add_train_parser(sub) -> None:
     t.add_argument("--val", metavar="VAL.npz", help="held-out data scored in float, fake-quantized and integer mode")
     t.add_argument("--steps", type=_int_in(1, 10 ** 7, "--steps"), default=200)
     t.add_argument("--batch", type=_int_in(1, 10 ** 6, "--batch"), default=32)
-    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--lr", type=float, default=1e-3, help="learning rate (Adam; default 1e-3)")
+    t.add_argument("--schedule", default="cosine", choices=("cosine", "constant"),
+                   help="learning rate over the steps: cosine decay to zero (default) or constant")
     t.add_argument("--seed", type=_int_in(0, 2 ** 31 - 1, "--seed"), default=0)
     t.add_argument("--checkpoint", metavar="FILE",
                    help="save progress here every --checkpoint-every steps and resume from it when it exists")
@@ -71,6 +73,7 @@ def cmd_train(a) -> int:
     net = qat.load_trainable(a.model, slope=a.slope)
     cfg = qat.TrainConfig(scheme=scheme, layer_schemes=layer_schemes or {}, lowbit=lowbit, sparsity=sparsity,
                           method=a.method, rounds=a.rounds, task=a.task, steps=a.steps, batch=a.batch, lr=a.lr,
+                          schedule=a.schedule,
                           seed=a.seed, slope=a.slope, checkpoint_every=a.checkpoint_every)
     import sys
     trainer = qat.Trainer(net, data, calib, cfg, a.checkpoint, progress=sys.stderr.isatty())

@@ -22,6 +22,9 @@ from .plan import QuantPlan
 from .tasks import get_task
 
 METHODS = ("ste", "iterative")
+#: learning rate at step s of n as a fraction of cfg.lr (a function of the step alone, so a
+#: resumed run continues the same curve)
+SCHEDULES = {"cosine": lambda s, n: 0.5 * (1.0 + math.cos(math.pi * s / n)), "constant": lambda s, n: 1.0}
 
 
 @dataclass
@@ -36,6 +39,7 @@ class TrainConfig:
     steps: int = 200
     batch: int = 32
     lr: float = 1e-3
+    schedule: str = "cosine"    # learning rate over the steps: 'cosine' (to zero) or 'constant'
     seed: int = 0
     slope: float = 1.0          # sloping factor of the gate nonlinearities (HitNet)
     recalibrate_every: int = 50  # steps between refreshes of the activation quantization
@@ -64,6 +68,8 @@ class Trainer:
 
     def __init__(self, net: QatNet, data: Data, calib: np.ndarray, cfg: TrainConfig,
                  checkpoint: str | Path | None = None, progress: bool = False):
+        if cfg.schedule not in SCHEDULES:
+            raise RnncError(f"unknown schedule '{cfg.schedule}' (schedules: {', '.join(SCHEDULES)})")
         if cfg.method not in METHODS:
             raise RnncError(f"unknown method '{cfg.method}' (methods: {', '.join(METHODS)})")
         if not 0.0 <= cfg.sparsity < 1.0:
@@ -165,6 +171,8 @@ class Trainer:
             projected = self.project_now(sp) if quantized else None
             out = self.net(x, self.quant if quantized else None, projected, logits=True)
             loss = self.task.loss(out, y, lengths)
+            for group in self.opt.param_groups:
+                group["lr"] = cfg.lr * SCHEDULES[cfg.schedule](self.step, cfg.steps)
             self.opt.zero_grad()
             loss.backward()
             if cfg.clip_grad:
