@@ -115,6 +115,22 @@ def product_scale(s_act: float, s_w):
     return float(v) if np.ndim(v) == 0 else v.astype(np.float64)
 
 
+def int8_per_tensor(w: np.ndarray):
+    """Symmetric int8 with one scale per tensor (a float32 value): (levels int8, scale)."""
+    m = float(np.max(np.abs(w))) if w.size else 0.0
+    s = float(np.float32(m / 127.0)) if m > 0 else 1.0
+    return np.clip(np.round(w / s), -127, 127).astype(np.int8), s
+
+
+def project_int8_per_tensor(layer, ctx):
+    """Weight projector of the int8 recurrent layers: each gate matrix as its per-tensor int8
+    levels times the scale."""
+    def code(w, *where):
+        levels, s = int8_per_tensor(w)
+        return levels.astype(np.float64) * s
+    return project_gates(layer, code)
+
+
 def project_gates(layer, code):
     """A copy of a recurrent IR layer whose gate matrices are replaced by code(w, d, side, gate)
     (side 'w': input weights, 'r': recurrent; what a weight projector returns)."""

@@ -18,15 +18,10 @@ from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..qmodel import QLayer
 from ..registry import quantizer, state_codec, validator, weight_projector
 from . import _int_checks
-from .common import (activation_qparams, bias_to_int, check_fc_limits, dequantize_array, fc_multiplier, product_scale,
-                     quantize_array)
+from .common import (activation_qparams, bias_to_int, check_fc_limits, dequantize_array, fc_multiplier,
+                     int8_per_tensor, product_scale, project_int8_per_tensor, quantize_array)
 
 Q312, Q015 = 2.0 ** -12, 2.0 ** -15
-
-
-def _sym(w):
-    m = float(np.max(np.abs(w))) if w.size else 0.0
-    return float(np.float32(m / 127.0)) if m > 0 else 1.0
 
 
 def _check(layer: ir.RecurrentLayer) -> str:
@@ -43,9 +38,8 @@ def _check(layer: ir.RecurrentLayer) -> str:
 
 
 def _int8_per_tensor(w: np.ndarray, what: str):
-    """Symmetric int8 with one scale per tensor: (levels int8, scale)."""
-    s = _sym(w)
-    return np.clip(np.round(w / s), -127, 127).astype(np.int8), s
+    """The code(w, what) of quantize_gru_rnn for int8: one scale per tensor."""
+    return int8_per_tensor(w)
 
 
 @quantizer("gru", family="tflite-int")
@@ -54,16 +48,8 @@ def quantize_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> QLayer:
     return quantize_gru_rnn(layer, ctx, _int8_per_tensor)
 
 
-@weight_projector("gru", family="tflite-int")
-@weight_projector("rnn", family="tflite-int")
-def project_gru_rnn_int(layer: ir.RecurrentLayer, ctx) -> ir.RecurrentLayer:
-    """The gate matrices as their int8 levels times the per-tensor scale."""
-    from .common import project_gates
-
-    def code(w, *where):
-        levels, s = _int8_per_tensor(w, "")
-        return levels.astype(np.float64) * s
-    return project_gates(layer, code)
+weight_projector("gru", family="tflite-int")(project_int8_per_tensor)
+weight_projector("rnn", family="tflite-int")(project_int8_per_tensor)
 
 
 def quantize_gru_rnn(layer: ir.RecurrentLayer, ctx, code) -> QLayer:

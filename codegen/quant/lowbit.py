@@ -21,7 +21,7 @@ import numpy as np
 from .. import ir
 from ..errors import UnsupportedError
 from ..qmodel import QLayer
-from .common import INT32_MAX
+from .common import INT32_MAX, project_gates
 from ..registry import planner, quantizer, validator, weight_projector
 from ..schemes import get_scheme
 from . import lowbit_codes as codes
@@ -210,7 +210,6 @@ def quantize_gru_rnn_lowbit(layer: ir.RecurrentLayer, ctx) -> QLayer:
 def project_lowbit(layer: ir.RecurrentLayer, ctx) -> ir.RecurrentLayer:
     """The gate matrices as the scheme's coder codes them (pruned, binary, ternary, int4 with
     the residual tensor where the quantizer would add it): levels times row scales."""
-    from .common import project_gates
     coder = WeightCoder(layer, ctx)
 
     def code(w, d, side, g):

@@ -24,7 +24,7 @@ from ..qmodel import QLayer
 from ..registry import quantizer, state_codec, validator, weight_projector
 from . import _int_checks
 from .common import (activation_qparams, check_fc_limits, dequantize_array, fc_multiplier, power_of_two_scale,
-                     product_scale, project_gates, quantize_array)
+                     product_scale, int8_per_tensor, project_int8_per_tensor, quantize_array)
 
 GATES = ("i", "f", "c", "o")
 GATE_SCALE = 2.0 ** -12     # gate pre-activations, Q3.12
@@ -95,32 +95,19 @@ def _quantize_weights(dp: ir.DirectionParams, s_in: float):
     out = {}
     for g in GATES:
         gw = dp.gates[g]
-        ws = _sym_scale(gw.W)
-        rs = _sym_scale(gw.R)
-        W = np.clip(np.round(gw.W / ws), -127, 127).astype(np.int8)
-        R = np.clip(np.round(gw.R / rs), -127, 127).astype(np.int8)
+        W, ws = int8_per_tensor(gw.W)
+        R, rs = int8_per_tensor(gw.R)
         out[g] = (W, ws, R, rs, lstm_bias(gw, s_in, ws))
     return out
 
 
-@weight_projector("lstm", family="tflite-int")
-def project_lstm_int(layer: ir.RecurrentLayer, ctx) -> ir.RecurrentLayer:
-    """The gate matrices as their int8 levels times the per-tensor scale."""
-    def code(w, *where):
-        s = _sym_scale(w)
-        return np.clip(np.round(w / s), -127, 127) * s
-    return project_gates(layer, code)
+weight_projector("lstm", family="tflite-int")(project_int8_per_tensor)
 
 
 def lstm_bias(gw, s_in: float, ws) -> np.ndarray:
     """The gate's input and recurrent biases at the input FC's accumulator scale (int32)."""
     b = np.round((gw.Wb.astype(np.float64) + gw.Rb) / product_scale(s_in, ws)).astype(np.int64)
     return np.clip(b, -2 ** 31, 2 ** 31 - 1)
-
-
-def _sym_scale(w: np.ndarray) -> float:
-    m = float(np.max(np.abs(w))) if w.size else 0.0
-    return float(np.float32(m / 127.0)) if m > 0 else 1.0
 
 
 def _direction_params(w, in_q, h_q, cell_scale, cell_clip, act):

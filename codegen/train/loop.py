@@ -78,11 +78,7 @@ class Trainer:
             raise RnncError("steps, batch and rounds must be at least 1")
         self.net, self.data, self.calib, self.cfg = net, data, calib, cfg
         self.task = get_task(cfg.task)
-        model = net.to_ir()
-        lowbit = dict(cfg.lowbit)
-        self.plan = QuantPlan(model, cfg.scheme, cfg.layer_schemes, lowbit)
-        if cfg.sparsity and any(s.family == "lowbit" for s in self.plan.schemes):
-            self.plan = QuantPlan(model, cfg.scheme, cfg.layer_schemes, {**lowbit, "sparsity": cfg.sparsity})
+        self.plan = QuantPlan(net.to_ir(), cfg.scheme, cfg.layer_schemes, cfg.lowbit, cfg.sparsity)
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.progress = progress
         torch.manual_seed(cfg.seed)
@@ -128,7 +124,8 @@ class Trainer:
                     p.mul_(self.masks[(i, name)])
 
     # -- quantization -----------------------------------------------------------------------
-    def quantized_mode(self, step: int) -> bool:
+    @property
+    def quantized_mode(self) -> bool:
         """'ste' trains with fake quantization throughout; 'iterative' retrains in float."""
         return self.cfg.method == "ste" and not self.plan.is_float
 
@@ -167,7 +164,7 @@ class Trainer:
                 self.recalibrate()
             idx = self.rng.choice(n, size=min(cfg.batch, n), replace=False)
             x, y, lengths = self.data.batch(idx)
-            quantized = self.quantized_mode(self.step)
+            quantized = self.quantized_mode
             projected = self.project_now(sp) if quantized else None
             out = self.net(x, self.quant if quantized else None, projected, logits=True)
             loss = self.task.loss(out, y, lengths)

@@ -44,11 +44,15 @@ class QuantPlan:
     """
 
     def __init__(self, model: ir.Model, scheme: str, layer_schemes: dict[str, str] | None = None,
-                 lowbit: dict | None = None):
+                 lowbit: dict | None = None, sparsity: float = 0.0):
+        """sparsity: the fraction training prunes; the compile settings carry it as --sparsity
+        where a low-bit layer takes it (int8 layers keep the zeros as int8 zeros)."""
         self.scheme = scheme
         self.layer_schemes = dict(layer_schemes or {})
         self.lowbit = {k: v for k, v in (lowbit or {}).items() if v not in (None, 0, 0.0)}
         self.schemes = layer_scheme_list(model, scheme, self.layer_schemes)
+        if sparsity and any(s.family == "lowbit" for s in self.schemes):
+            self.lowbit["sparsity"] = sparsity
         check_lowbit_options(self.lowbit, self.schemes, model.source)
 
     @property
