@@ -378,7 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("out")
     i.set_defaults(fn=cmd_inspect)
 
+    from .export_cli import add_export_parser
     from .train_cli import add_train_parser
+    add_export_parser(sub)
     add_train_parser(sub)
     return p
 

@@ -42,6 +42,9 @@ Signatures
   the real values the scheme's integer weights stand for (levels * scales), computed by the
   same coders as the quantizer; quantization-aware training uses it in its forward pass
   (codegen/train). Kinds without quantized weights need none.
+- tflite_exporter(q, ctx, x) -> y: writes the layer into ctx.writer as TFLite operators whose
+  reference arithmetic (TFLite Micro) equals the simulator's, reading tensor index x and
+  returning the output tensor's index; raises UnsupportedError for what TFLite cannot express.
 - state_codec(q, role, values, stored) -> array (recurrent kinds): the layer's streaming state
   `role` ('h' or 'c') from real numbers to the form its C state fields hold (stored=True), or
   back (stored=False); arrays (B, hidden).
@@ -63,6 +66,9 @@ VALIDATORS: dict[tuple[str, str], Callable] = {}
 STATE_CODECS: dict[tuple[str, str], Callable] = {}
 #: (kind, scheme) -> projector(layer, ctx): the layer with its weights as the scheme codes them
 WEIGHT_PROJECTORS: dict[tuple[str, str], Callable] = {}
+#: (kind, scheme) -> exporter(q, ctx, x) -> y: the layer as TFLite operators reading tensor x
+#: and giving tensor y (codegen/tflite_export)
+TFLITE_EXPORTERS: dict[tuple[str, str], Callable] = {}
 #: family -> planner(model, schemes, options): model-wide choices a family makes before its
 #: layers are quantized one by one (which int4 layers get a residual tensor)
 PLANNERS: dict[str, Callable] = {}
@@ -110,6 +116,10 @@ def state_codec(kind: str, *schemes: str, family: str | None = None):
 
 def weight_projector(kind: str, *schemes: str, family: str | None = None):
     return _register(WEIGHT_PROJECTORS, kind, schemes, family)
+
+
+def tflite_exporter(kind: str, *schemes: str, family: str | None = None):
+    return _register(TFLITE_EXPORTERS, kind, schemes, family)
 
 
 def planner(family: str):
@@ -184,6 +194,12 @@ def validate_layer(q, check) -> None:
     fn(q, check)
 
 
+def find_tflite_exporter(kind: str, scheme: str):
+    """The .tflite exporter of a layer kind under a scheme, or None (not expressible)."""
+    load_plugins()
+    return _find(TFLITE_EXPORTERS, kind, scheme)
+
+
 def find_projector(kind: str, scheme: str):
     """The weight projector of a layer kind under a scheme, or None (no quantized weights)."""
     load_plugins()
@@ -239,9 +255,9 @@ def load_plugins() -> None:
     _loaded = True
     import importlib
     import pkgutil
-    from . import quant, sim
+    from . import quant, sim, tflite_export
     from .emit import layers as emit_layers
-    for pkg in (quant, sim, emit_layers):
+    for pkg in (quant, sim, emit_layers, tflite_export):
         for m in pkgutil.iter_modules(pkg.__path__):
             if not m.name.startswith("_"):
                 importlib.import_module(f"{pkg.__name__}.{m.name}")

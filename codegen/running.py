@@ -35,8 +35,6 @@ def _out_shape(qm: QModel, x: np.ndarray) -> tuple[int, int, int]:
 
 #: Largest run rnnc starts without being asked (input, output, per-layer traces and the
 #: simulator's copies together); RNNC_MAX_RUN_BYTES raises it.
-#: Largest run rnnc starts without being asked (input, output, per-layer traces and the
-#: simulator's copies together); RNNC_MAX_RUN_BYTES raises it.
 DEFAULT_MAX_RUN_BYTES = 2 << 30
 
 

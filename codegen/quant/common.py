@@ -4,7 +4,7 @@
 >>> round(p.scale, 6), p.zero_point
 (0.015686, -64)
 >>> activation_qparams(Range(-2.0, 1.0, 10), "int16")
-QuantParams(scale=6.103701895199438e-05, zero_point=0, dtype='int16')
+QuantParams(scale=6.103701889514923e-05, zero_point=0, dtype='int16')
 """
 from __future__ import annotations
 
@@ -22,16 +22,22 @@ DTYPE_RANGE = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-2**31, 
 
 def activation_qparams(r: Range, dtype: str) -> QuantParams:
     """Asymmetric int8 (zero point inside the range, 0.0 exactly representable) or
-    symmetric int16 (zero point 0), the TFLite conventions for activations."""
+    symmetric int16 (zero point 0), the TFLite conventions for activations. Scales are float32
+    values, as a .tflite stores them: an exported model's interpreter derives exactly the
+    multipliers rnnc derived (codegen/tflite_export)."""
     lo, hi = min(r.min, 0.0), max(r.max, 0.0)
     if not r.count or hi - lo < 1e-9:
         lo, hi = -1.0, 1.0
     qmin, qmax = DTYPE_RANGE[dtype]
     if dtype == "int16":
-        return QuantParams(max(abs(lo), abs(hi)) / qmax, 0, dtype)
-    scale = (hi - lo) / (qmax - qmin)
+        return QuantParams(_f32(max(abs(lo), abs(hi)) / qmax), 0, dtype)
+    scale = _f32((hi - lo) / (qmax - qmin))
     zp = int(np.clip(qmin - _round_half_away(lo / scale), qmin, qmax))
     return QuantParams(scale, zp, dtype)
+
+
+def _f32(v: float) -> float:
+    return float(np.float32(v))
 
 
 def quantize_array(x: np.ndarray, q: QuantParams) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 dense  arrays: weight int8 (out, in); bias int32 (int64 for 16x8) = bias - zp_in * rowsum(W)
               (the input offset folded in); mult/shift int32 (out,) per output channel.
-       attrs:  zp_out, act_min, act_max (the fused activation's clamp), act.
+       attrs:  zp_out, act_min, act_max (the fused activation's clamp), act, w_scale (the weight
+              scale of each output row, float32 values: what a .tflite export writes).
 """
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def quantize_dense_int(layer: ir.DenseLayer, ctx) -> QLayer:
                   in_q=in_q, out_q=out_q, ir=layer,
                   arrays={"weight": W, "bias": eff.astype(bdtype), "mult": np.array(mults, np.int32),
                           "shift": np.array(shifts, np.int32)},
-                  attrs={"zp_out": out_q.zero_point, "act_min": act_min, "act_max": act_max, "act": act})
+                  attrs={"zp_out": out_q.zero_point, "act_min": act_min, "act_max": act_max, "act": act,
+                         "w_scale": [float(np.float32(v)) for v in ws]})
 
 
 @weight_projector("dense", family="tflite-int")
@@ -149,6 +151,12 @@ def validate_dense_int(q, c) -> None:
     c.int(a, "act_max", lo, ACT[act][1])
     c.int(a, "zp_out", *ACT[act])
     c.choice(a, "flavour", ["tflm", "cmsis-nn"]) if "flavour" in a else None
+    if "w_scale" in a:   # absent in manifests written before .tflite export existed
+        ws = a["w_scale"]
+        if not isinstance(ws, list) or len(ws) != q.out_size:
+            c.fail(f"'w_scale' must list one scale per output row ({q.out_size})")
+        for v in ws:
+            c.number({"w_scale": v}, "w_scale", positive=True)
 
 
 @validator("activation", family="tflite-int")
