@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/python benchmarks/run_all.py --cflags="-O3 -march=native"
 	$(BIN)/python benchmarks/cortex_m.py
 	$(BIN)/python benchmarks/aarch64.py
+	$(BIN)/python benchmarks/npu.py --write
 	$(BIN)/python benchmarks/compile_time.py
 	$(BIN)/python benchmarks/lowbit.py --write
 	@echo "== accuracy tables (post-training and quantization-aware training): make bench-accuracy"

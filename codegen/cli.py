@@ -271,7 +271,30 @@ def cmd_inspect(a) -> int:
     print(format_table(layer_rows(qm, target)))
     _print_kernel_notes(qm)
     _print_footprint(qm, Path(a.out))
+    if a.npu:
+        _print_npu_estimates(qm, Path(a.out), target, a.npu, a.steps)
     return 0
+
+
+def _print_npu_estimates(qm, out: Path, target: dict, accelerators, steps: int) -> None:
+    """Vela's estimate per time step for each NPU, beside the instructions per step on the
+    compiled Cortex-M target (counted in its emulator) when the target is one."""
+    from .tflite_export import export_qmodel
+    from .toolchain import vela
+    from .toolchain.runners import runner_for
+    data = export_qmodel(qm, steps)
+    print(f"Ethos-U estimates (Vela {vela.vela_version()}, the exported model at {steps} steps per invocation; "
+          "estimates, not measurements):")
+    for acc in accelerators:
+        e = vela.estimate(data, acc, qm.name)
+        print(f"  {acc} ({e.system_config}, {e.clock_hz / 1e6:.0f} MHz): {e.npu_ops} NPU / {e.cpu_ops} CPU "
+              f"operators; {e.per_step(steps):.0f} cycles per step ({e.cycles_npu / steps:.0f} NPU compute); "
+              f"{e.memory()}")
+        if e.on_cpu:
+            print(f"    left on the CPU: {'; '.join(e.on_cpu)}")
+    if runner_for(target).counts_instructions:
+        from .toolchain.insncount import instructions_per_step
+        print(f"  {qm.target} ({qm.kernels} kernels): {instructions_per_step(out, target, qm):.0f} instructions per step")
 
 
 def cmd_bench(a) -> int:
@@ -376,6 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("inspect", help="per-layer table")
     i.add_argument("out")
+    from .toolchain.vela import ACCELERATORS
+    i.add_argument("--npu", action="append", choices=ACCELERATORS, metavar="ETHOS_U",
+                   help=f"also Vela's estimate for an Ethos-U NPU ({', '.join(ACCELERATORS)}; repeatable; needs the "
+                        "npu extra) beside the instructions per step of the model's own Cortex-M target")
+    i.add_argument("--steps", type=_int_in(1, 1 << 20, "--steps"), default=16,
+                   help="--npu: time steps per NPU invocation of the exported model (default 16)")
     i.set_defaults(fn=cmd_inspect)
 
     from .export_cli import add_export_parser

@@ -227,3 +227,37 @@ def test_cli_export(compiled, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["export-tflite", str(out), "-o", str(path), "--steps", "0"])
     assert main(["export-tflite", str(tmp_path / "nothing"), "-o", str(path), "--steps", "5"]) == 2
+
+
+def _vela():
+    from codegen.toolchain import vela
+    if vela.vela_version() is None:
+        pytest.skip("Vela (ethos-u-vela, the npu extra) is NOT installed: Ethos-U estimates untested")
+    return vela
+
+
+@pytest.mark.parametrize("name", ["lstm_dense_int8", "lstm_dense_int16x8", "classifier_last_step", "two_lstm_int8"])
+def test_vela_places_every_exported_op_on_the_npu(name, compiled):
+    """Vela reads the exported LSTM (its intermediates included) and keeps nothing on the CPU."""
+    vela = _vela()
+    out, _ = compiled[name]
+    e = vela.estimate(export_qmodel(QModel.load(out), 8), "ethos-u55-128", name)
+    assert e.cpu_ops == 0 and e.on_cpu == [] and e.npu_ops > 0 and e.cycles_total >= e.cycles_npu > 0
+    assert e.optimised[4:8] == b"TFL3" and e.sram_bytes > 0
+
+
+def test_vela_leaves_the_time_reversal_on_the_u55_cpu(compiled):
+    """Ethos-U55 has no REVERSE_V2 along an axis: the backward direction's two reversals stay
+    on the CPU (named, with Vela's reason); the LSTMs themselves go to the NPU."""
+    vela = _vela()
+    out, _ = compiled["bidirectional_int16x8"]
+    e = vela.estimate(export_qmodel(QModel.load(out), 8), "ethos-u55-128")
+    assert e.cpu_ops == 2 and [s.split()[0] for s in e.on_cpu] == ["REVERSE_V2", "REVERSE_V2"]
+
+
+def test_inspect_prints_npu_estimates(compiled, capsys):
+    _vela()
+    out, _ = compiled["lstm_dense_int8"]
+    assert main(["inspect", str(out), "--npu", "ethos-u55-128", "--npu", "ethos-u85-256", "--steps", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "ethos-u55-128 (" in text and "ethos-u85-256 (" in text and "cycles per step" in text

@@ -40,5 +40,5 @@ fi
 if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
     "$VENV/bin/python" -m pip install -q 'torch==2.13.0' || echo "setup: note: torch 2.13.0 (CPU) not found; the train extra installs the newest torch" >&2
 fi
-"$VENV/bin/python" -m pip install -q -e '.[test,train]'
+"$VENV/bin/python" -m pip install -q -e '.[test,train,npu]'
 "$VENV/bin/python" -c 'import codegen, numpy, onnx, jinja2; print("setup: rnnc", codegen.__version__, "ready in '"$VENV"'")'
