@@ -26,22 +26,25 @@ from .toolchain.targets import load_target
 def compile_model(model_path: str, out_dir: str, *, target: str = "host", scheme: str = "int8",
                   calib: np.ndarray | None = None, prefix: str | None = None,
                   max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
-                  kernels: str = "auto", force: bool = False, lowbit: dict | None = None) -> QModel:
+                  kernels: str = "auto", force: bool = False, lowbit: dict | None = None,
+                  npu_steps: int | None = None) -> QModel:
     with stage(f"reading {Path(model_path).name}"):
         model = load_model(model_path)
     return compile_ir(model, out_dir, target=target, scheme=scheme, calib=calib, prefix=prefix,
                       max_steps=max_steps, layer_schemes=layer_schemes, kernels=kernels, force=force,
-                      lowbit=lowbit)
+                      lowbit=lowbit, npu_steps=npu_steps)
 
 
 def compile_ir(model: ir.Model, out_dir: str, *, target: str = "host", scheme: str = "int8",
                calib: np.ndarray | None = None, prefix: str | None = None,
                max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
-               kernels: str = "auto", force: bool = False, lowbit: dict | None = None) -> QModel:
+               kernels: str = "auto", force: bool = False, lowbit: dict | None = None,
+               npu_steps: int | None = None) -> QModel:
     """Quantize an IR model and write the C sources and manifest into out_dir.
 
     lowbit: settings of the low-bit schemes (quant/lowbit.py LOWBIT_OPTIONS), e.g.
-    {"residual": "auto", "sparsity": 0.5}.
+    {"residual": "auto", "sparsity": 0.5}. npu_steps: time steps per NPU invocation on an Ethos-U
+    target (default 1: one step per invocation, the streaming form).
 
     out_dir may hold other files: rnnc refuses to overwrite any it did not write (or that was
     edited since) unless force=True (codegen/outdir.py)."""
@@ -50,6 +53,10 @@ def compile_ir(model: ir.Model, out_dir: str, *, target: str = "host", scheme: s
     prefix = check_prefix(prefix) if prefix is not None else default_prefix(model.name)
     options = {"max_steps": max_steps} if max_steps else {}
     options.update(lowbit or {})
+    if npu_steps:
+        if not tgt.get("npu"):
+            raise RnncError(f"--npu-steps needs an NPU target (ethos-u...), not '{tgt['name']}'")
+        options["npu_steps"] = int(npu_steps)
     qm = quantize_model(model, scheme, calib, target=target, prefix=prefix,
                         layer_schemes=layer_schemes, options=options)
     use_kernel_variant(qm, kernels)

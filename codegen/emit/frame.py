@@ -93,6 +93,8 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
         "Makefile": env.get_template("Makefile.j2").render(**info),
     }
     files.update(support)
+    from ..npu.ethosu import npu_files
+    files.update(npu_files(qm, target, env, info))
     if external:
         from ..toolchain.external import LIST_FILE, list_text
         files[LIST_FILE] = list_text(external)

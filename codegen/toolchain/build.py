@@ -29,10 +29,14 @@ def snapshot(out_dir: Path, listing: dict[str, str]) -> dict[str, bytes]:
     return outdir.read_files(Path(out_dir), [rel for rel in sorted(listing) if rel != outdir.ARRAYS])
 
 
+#: the NPU delegate's glue (built by the user against their Ethos-U driver, not by the testbench)
+NPU_DIR = "npu"
+
+
 def model_sources(files) -> list[str]:
     """The model's own C sources among the generated files (no testbench, no target support)."""
     return sorted(rel for rel in files if rel.endswith(".c") and rel != TESTBENCH
-                  and not rel.startswith("target/"))
+                  and not rel.startswith(("target/", NPU_DIR + "/")))
 
 
 def support_sources(files) -> list[str]:

@@ -2,6 +2,8 @@
 the runner that builds and runs outputs for it (codegen/toolchain/runners.py).
 
 Keys every target has: name, description, runner, cc, cflags, kernel_variants. A target whose
+extends = "<target>" takes every key of that target and overrides what it sets itself (an
+Ethos-U system is a Cortex-M55 with `npu = "<accelerator>"`). A target whose
 testbench needs more than the model (startup code, semihosting, a linker script) lists those
 files under `support` and `linker_script` (paths under targets/); rnnc compile copies them into
 OUT/target/ (the linker script rendered with the target's memory map), so the output folder
@@ -31,6 +33,11 @@ def load_target(name: str) -> dict:
             t = tomllib.load(f)
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise RnncError(f"cannot read the target description ({e})", file=str(path)) from None
+    base = t.pop("extends", None)
+    if base is not None:
+        if base == name or not isinstance(base, str):
+            raise RnncError("'extends' must name another target", file=str(path))
+        t = {**{k: v for k, v in load_target(base).items() if k != "dir"}, **t}
     missing = [k for k in REQUIRED if k not in t]
     if missing:
         raise RnncError(f"target description lacks {', '.join(missing)}", file=str(path))

@@ -1,0 +1,187 @@
+"""Ethos-U targets: the NPU glue (OUT/npu/) built on the host against our own declaration of the
+driver interface and linked with a recording double (tests/ethosu_double/), plus the model's
+Cortex-M55 C on QEMU.
+
+The double checks what the driver checks (payload "COP1", sizes, 16-byte alignment, reserve /
+invoke / release), records the payload and regions, saves the arena as the glue prepared it and
+fills it as the NPU would leave it: the simulator's output and final state at the offsets of
+Vela's memory plan, read here from Vela's output with the flatbuffer bindings (not rnnc's
+reader). The NPU's own arithmetic cannot be run here (no hardware, no FVP).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codegen.api import compile_ir, compile_model, verify_compiled
+from codegen.errors import RnncError, UnsupportedError
+from codegen.qmodel import NUMPY_TYPES, QModel
+from codegen.simulate import run_model
+from codegen.tflite_export import export_qmodel
+
+from models import dense, model, recurrent
+
+DOUBLE = Path(__file__).parent / "ethosu_double"
+FIXTURE = Path(__file__).parent / "fixtures" / "tflite" / "lstm_t20_f10_h64_dense.tflite"
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1", "-g", "-fsanitize=address,undefined",
+          "-fno-sanitize-recover=all"]
+
+
+def _vela():
+    from codegen.toolchain import vela
+    if vela.vela_version() is None:
+        pytest.skip("Vela (ethos-u-vela, the npu extra) is NOT installed: Ethos-U targets untested")
+    return vela
+
+
+def vela_offsets(qm: QModel, accelerator: str, steps: int):
+    """(payload bytes, read-only bytes, arena size, fast scratch size, {tensor name: arena offset}) from Vela's
+    output, read with the `tflite` package."""
+    import tflite
+    vela = _vela()
+    data = vela.estimate(export_qmodel(qm, steps), accelerator).optimised
+    m = tflite.Model.GetRootAsModel(data, 0)
+    sg = m.Subgraphs(0)
+    meta = next(m.Metadata(k) for k in range(m.MetadataLength()) if m.Metadata(k).Name() == b"OfflineMemoryAllocation")
+    offs = np.frombuffer(m.Buffers(meta.Buffer()).DataAsNumpy().tobytes(), "<i4")[3:]
+    names = {}
+    for i in range(sg.TensorsLength()):
+        names.setdefault(sg.Tensors(i).Name().decode(), int(offs[i]))
+    op = sg.Operators(0)
+    buf = lambda t: m.Buffers(sg.Tensors(int(op.Inputs(t))).Buffer()).DataAsNumpy().tobytes()  # noqa: E731
+    arena = int(np.prod(sg.Tensors(int(op.Inputs(2))).ShapeAsNumpy()))
+    fast = arena if op.Inputs(3) == op.Inputs(2) else int(np.prod(sg.Tensors(int(op.Inputs(3))).ShapeAsNumpy()))
+    names["input"] = int(offs[sg.Inputs(0)])
+    names["output"] = int(offs[sg.Outputs(0)])
+    return buf(0), buf(1), arena, fast, names
+
+
+def struct_layout(qm: QModel):
+    """[(field, offset, dtype, count)] of <prefix>_state_t with C's natural alignment, and its size."""
+    out, pos, align = [], 0, 1
+    for f in qm.state_fields:
+        dt = np.dtype(NUMPY_TYPES[f["dtype"]])
+        pos = -(-pos // dt.itemsize) * dt.itemsize
+        out.append((f"l{f['layer']}_{f['role']}", pos, dt, f["count"], f))
+        pos += dt.itemsize * f["count"]
+        align = max(align, dt.itemsize)
+    return out, -(-pos // align) * align
+
+
+def build_double(out: Path, qm: QModel, tmp: Path) -> Path:
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no host C compiler: the NPU glue cannot be built")
+    p = qm.name
+    exe = tmp / "double"
+    defs = [f'-DMODEL_NPU_HEADER="{p}_npu.h"', f"-DMODEL_INPUT_T={p}_input_t", f"-DMODEL_OUTPUT_T={p}_output_t",
+            f"-DMODEL_STATE_T={p}_state_t", f"-DMODEL_NPU_RUN={p}_npu_run", f"-DMODEL_NPU_STEPS={p.upper()}_NPU_STEPS",
+            f"-DMODEL_NPU_OUTPUT_STEPS={p.upper()}_NPU_OUTPUT_STEPS", f"-DMODEL_INPUT_SIZE={p.upper()}_INPUT_SIZE",
+            f"-DMODEL_OUTPUT_SIZE={p.upper()}_OUTPUT_SIZE"]
+    cmd = [cc, *CFLAGS, *defs, "-I", str(out), "-I", str(out / "npu"), "-I", str(DOUBLE),
+           str(out / "npu" / f"{p}_npu.c"), str(DOUBLE / "ethosu_double.c"), "-o", str(exe)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return exe
+
+
+def check_glue(out: Path, accelerator: str, steps: int, tmp: Path, seed: int = 0) -> None:
+    qm = QModel.load(out)
+    payload, read_only, arena, fast, offsets = vela_offsets(qm, accelerator, steps)
+    exe = build_double(out, qm, tmp)
+    rng = np.random.default_rng(seed)
+    in_dt = np.dtype(NUMPY_TYPES[qm.input_dtype])
+    x = rng.integers(np.iinfo(in_dt).min, np.iinfo(in_dt).max + 1, (1, steps, qm.input_size)).astype(in_dt)
+    layout, size = struct_layout(qm)
+    state_bytes = bytearray(size)
+    states = {}
+    for name, off, dt, n, f in layout:
+        v = rng.integers(np.iinfo(dt).min // 2, np.iinfo(dt).max // 2, (1, n)).astype(dt)
+        states.setdefault(f["layer"], {})[f["role"]] = v
+        state_bytes[off:off + v.nbytes] = v.tobytes()
+    start = {k: {r: a.copy() for r, a in v.items()} for k, v in states.items()}
+    y = run_model(qm, x, states=states)               # what the NPU must compute; states now final
+    arena_out = bytearray(arena)
+    arena_out[offsets["output"]:offsets["output"] + y.nbytes] = y.tobytes()
+    tensor_of = {name: f"{qm.layers[f['layer']].name}_d0_{'output' if f['role'] == 'h' else 'cell'}_state"
+                 for name, _, _, _, f in layout}
+    for name, off, dt, n, f in layout:
+        o = offsets[tensor_of[name]]
+        arena_out[o:o + n * dt.itemsize] = states[f["layer"]][f["role"]].astype(dt).tobytes()
+    files = {k: tmp / f"{k}.bin" for k in ("arena_in", "arena_out", "input", "state")}
+    files["arena_out"].write_bytes(bytes(arena_out))
+    files["input"].write_bytes(x.tobytes())
+    files["state"].write_bytes(bytes(state_bytes))
+    rec = tmp / "record.txt"
+    res = subprocess.run([str(exe), *(str(files[k]) for k in ("arena_in", "arena_out", "input", "state")), str(rec)],
+                         capture_output=True)
+    assert res.returncode == 0, res.stderr.decode()
+    record = rec.read_text().split("\n")
+    fnv = 2166136261
+    for b in payload:
+        fnv = ((fnv ^ b) * 16777619) & 0xFFFFFFFF
+    assert record[0] == f"payload {len(payload)} {fnv:08x}"
+    assert record[1:5] == ["regions 3", f"region 0 {len(read_only)}", f"region 1 {arena}", f"region 2 {fast}"]
+    assert record[5] == "rc 0"
+    seen = files["arena_in"].read_bytes()
+    assert seen[offsets["input"]:offsets["input"] + x.nbytes] == x.tobytes()          # input placed
+    for name, off, dt, n, f in layout:
+        o = offsets[tensor_of[name]]
+        assert seen[o:o + n * dt.itemsize] == start[f["layer"]][f["role"]].tobytes()  # state placed
+    assert res.stdout == y.tobytes()                                                     # output taken
+    final = files["state"].read_bytes()
+    for name, off, dt, n, f in layout:
+        assert final[off:off + n * dt.itemsize] == states[f["layer"]][f["role"]].astype(dt).tobytes()  # state back
+
+
+@pytest.mark.parametrize("accelerator,steps", [("ethos-u55-128", 4), ("ethos-u65-256", 1), ("ethos-u85-256", 3)])
+def test_glue_invokes_vela_stream_with_caller_state(accelerator, steps, tmp_path):
+    _vela()
+    out = tmp_path / "out"
+    compile_model(str(FIXTURE), str(out), target=accelerator, npu_steps=steps)
+    check_glue(out, accelerator, steps, tmp_path)
+
+
+def test_two_layer_int16x8_model(tmp_path):
+    _vela()
+    calib = np.random.default_rng(3).standard_normal((6, 10, 5)).astype(np.float32)
+    m = model([recurrent("lstm", 5, 12), recurrent("lstm", 12, 8, seed=4, name="lstm1"), dense(8, 3)], 5, name="two")
+    out = tmp_path / "out"
+    compile_ir(m, str(out), target="ethos-u55-256", scheme="int16x8", calib=calib, npu_steps=2)
+    check_glue(out, "ethos-u55-256", 2, tmp_path)
+
+
+def test_cpu_part_verifies_on_qemu_cortex_m55(tmp_path):
+    _vela()
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
+        pytest.skip("arm-none-eabi-gcc / qemu-system-arm NOT installed: the Cortex-M55 part is not run")
+    compile_model(str(FIXTURE), str(tmp_path), target="ethos-u55-128")
+    res = verify_compiled(str(tmp_path), np.load(FIXTURE.with_suffix(".input.npy"))[:2])
+    assert res.ok, res.summary()
+
+
+def test_refuses_what_vela_leaves_on_the_cpu(tmp_path):
+    _vela()
+    calib = np.random.default_rng(3).standard_normal((6, 10, 5)).astype(np.float32)
+    m = model([recurrent("lstm", 5, 8, direction="bidirectional"), dense(16, 3)], 5, name="bi")
+    with pytest.raises(UnsupportedError, match="REVERSE_V2 .* on the CPU of ethos-u55-128"):
+        compile_ir(m, str(tmp_path), target="ethos-u55-128", calib=calib)
+
+
+def test_npu_steps_needs_an_npu_target(tmp_path):
+    with pytest.raises(RnncError, match="--npu-steps needs an NPU target"):
+        compile_model(str(FIXTURE), str(tmp_path), target="cortex-m55", npu_steps=2)
+
+
+def test_glue_is_deterministic(tmp_path):
+    _vela()
+    for k in ("a", "b"):
+        compile_model(str(FIXTURE), str(tmp_path / k), target="ethos-u55-128")
+    p = QModel.load(tmp_path / "a").name
+    assert (tmp_path / "a" / "npu" / f"{p}_npu.c").read_bytes() == (tmp_path / "b" / "npu" / f"{p}_npu.c").read_bytes()
+    assert os.path.getsize(tmp_path / "a" / "npu" / f"{p}_npu.h") > 0
