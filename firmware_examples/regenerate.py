@@ -2,7 +2,7 @@
 
     .venv/bin/python firmware_examples/regenerate.py
 
-Both examples stream the first test utterance of examples/japanese_vowels through the int8
+The examples stream the first test utterance of examples/japanese_vowels through the int8
 speaker classifier, one frame per <prefix>_step() call. The generated files are committed so
 the examples build without Python; tests/test_firmware_examples.py checks they are current.
 """
@@ -47,6 +47,26 @@ def main(root: Path = HERE) -> None:
         shutil.rmtree(out / ".build", ignore_errors=True)
         (root / name / "frames.h").write_text(frames_header(qm))
         print("regenerated", out)
+    regenerate_ethos_u55(root)
+
+
+def regenerate_ethos_u55(root: Path) -> None:
+    """The Cortex-M55 + Ethos-U55 example: the same model for ethos-u55-128, one frame per NPU
+    invocation; its npu/ glue needs Vela (the npu extra)."""
+    from codegen.toolchain.vela import vela_version
+    if vela_version() is None:
+        print("regenerate: SKIPPED ethos_u55 (Vela, the npu extra, is not installed)", file=sys.stderr)
+        return
+    out = root / "ethos_u55" / "model"
+    shutil.rmtree(out, ignore_errors=True)
+    qm = compile_model(str(EXAMPLE / "model.onnx"), str(out), scheme="int8", target="ethos-u55-128",
+                       calib=np.load(EXAMPLE / "calib.npy"), prefix="vowels", npu_steps=1)
+    for junk in ("manifest.json", "arrays.npz", "rnnc_testbench.c", "Makefile", ".rnnc.lock"):
+        (out / junk).unlink(missing_ok=True)
+    shutil.rmtree(out / "target", ignore_errors=True)
+    shutil.rmtree(out / ".build", ignore_errors=True)
+    (root / "ethos_u55" / "frames.h").write_text(frames_header(qm))
+    print("regenerated", out)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@
  *
  * Streaming state: the model's recurrent state tensors are fields of vowels_state_t. Keep the
  * struct between calls to continue a stream; vowels_reset() starts a new one from zero.
- *   l0_h holds q with real = 0.00784060675 * (q - 0)
+ *   l0_h holds q with real = 0.00784060638 * (q - 0)
  *   l0_c holds q with real = 0.0009765625 * q
  */
 #ifndef VOWELS_H

@@ -1,0 +1,82 @@
+/*
+ * rnnc_lstm_step_s8.c - one integer LSTM time step, int8 activations: the gate FCs
+ * through p->gate_fc, the element-wise part in portable C with Helium, NEON, AVX-512 and AVX2 paths
+ * (rnnc_lstm_cell_update.h) and the hidden update below.
+ */
+#include "rnnc_dispatch_x86.h"
+#include "rnnc_lstm_cell_update.h"
+#include "rnnc_lstm_step_s8.h"
+
+void RNNC_ISA_FN(rnnc_lstm_step_s8)(const rnnc_lstm_s8_params_t *p, const int8_t *input,
+                                    int8_t *hidden, int16_t *cell, int16_t *scratch)
+{
+    const int32_t h = p->hidden_size;
+    const int32_t n_in = p->input_size;
+    int16_t *gates = scratch;        /* 4h: pre-activations, then activations */
+    int16_t *rec = scratch + 4 * h;  /* h: recurrent term of one gate */
+    int32_t g, k;
+    for (g = 0; g < 4; g++) {
+        p->gate_fc(input, p->input_weights + g * p->input_gate_stride, p->input_bias + g * h, gates + g * h,
+                   n_in, h, p->input_multiplier[g], p->input_shift[g]);
+        p->gate_fc(hidden, p->recurrent_weights + g * p->recurrent_gate_stride, p->recurrent_bias + g * h, rec,
+                   h, h, p->recurrent_multiplier[g], p->recurrent_shift[g]);
+        rnnc_add_sat_s16(gates + g * h, rec, h);
+    }
+    rnnc_lstm_update_cell(gates, cell, h, p->forget_cell_multiplier, p->forget_cell_shift,
+                          p->input_gate_multiplier, p->input_gate_shift, p->cell_clip,
+                          p->tanh_input_shift, p->saturate_sums_only);
+    k = 0;
+#if RNNC_USE_MVE
+    for (; k + 4 <= h; k += 4) {
+        /* saturating add of the zero point: the scalar path adds in int64 */
+        const int32x4_t ot = vmulq_s32(vldrhq_s32(gates + 3 * h + k), vldrhq_s32(gates + 2 * h + k));
+        const int32x4_t v = rnnc_clamp_mve(vqaddq_s32(rnnc_mbqm_mve(ot, p->hidden_multiplier, p->hidden_shift),
+                                                      vdupq_n_s32(p->hidden_zero_point)),
+                                           INT8_MIN, INT8_MAX);
+        rnnc_mve_store_s8(hidden + k, v);
+    }
+#endif
+#if RNNC_USE_NEON
+    for (; k + 4 <= h; k += 4) {
+        /* saturating add of the zero point: the scalar path adds in int64 */
+        const int32x4_t ot = vmulq_s32(rnnc_neon_load_s16(gates + 3 * h + k), rnnc_neon_load_s16(gates + 2 * h + k));
+        const int32x4_t v = rnnc_clamp_neon(vqaddq_s32(rnnc_mbqm_neon(ot, p->hidden_multiplier, p->hidden_shift),
+                                                       vdupq_n_s32(p->hidden_zero_point)),
+                                            INT8_MIN, INT8_MAX);
+        rnnc_neon_store_s8(hidden + k, v);
+    }
+#endif
+#if RNNC_LSTM_X16
+    for (; k + 16 <= h; k += 16) {
+        const __m512i o = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(gates + 3 * h + k)));
+        const __m512i t = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(gates + 2 * h + k)));
+        /* clamped before the zero point is added, so the int32 addition cannot overflow */
+        __m512i v = rnnc_mbqm_x16(_mm512_mullo_epi32(o, t), p->hidden_multiplier, p->hidden_shift);
+        v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(INT8_MIN - p->hidden_zero_point)),
+                             _mm512_set1_epi32(INT8_MAX - p->hidden_zero_point));
+        rnnc_x16_store_s8(hidden + k, _mm512_add_epi32(v, _mm512_set1_epi32(p->hidden_zero_point)));
+    }
+#endif
+#if RNNC_LSTM_X8
+    for (; k + 8 <= h; k += 8) {
+        const __m256i ot = _mm256_mullo_epi32(rnnc_x8_load_s16(gates + 3 * h + k), rnnc_x8_load_s16(gates + 2 * h + k));
+        /* clamped before the zero point is added, so the int32 addition cannot overflow */
+        const __m256i v = rnnc_clamp_x8(rnnc_mbqm_x8(ot, p->hidden_multiplier, p->hidden_shift),
+                                        INT8_MIN - p->hidden_zero_point, INT8_MAX - p->hidden_zero_point);
+        rnnc_x8_store_s8(hidden + k, _mm256_add_epi32(v, _mm256_set1_epi32(p->hidden_zero_point)));
+    }
+#endif
+    for (; k < h; k++) {
+        /* hidden = zp + MBQM(o * tanh(c)), saturated to int8 */
+        const int32_t v = rnnc_mbqm((int32_t)gates[3 * h + k] * gates[2 * h + k], p->hidden_multiplier,
+                                    p->hidden_shift);
+        hidden[k] = (int8_t)rnnc_sat((int64_t)p->hidden_zero_point + v, INT8_MIN, INT8_MAX);
+    }
+}
+
+#if RNNC_X86_DISPATCH && !defined(RNNC_ISA_BUILD)
+RNNC_X86_DISPATCHER(rnnc_lstm_step_s8,
+                    (const rnnc_lstm_s8_params_t *p, const int8_t *input, int8_t *hidden, int16_t *cell,
+                     int16_t *scratch),
+                    (p, input, hidden, cell, scratch))
+#endif
