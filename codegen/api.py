@@ -27,24 +27,25 @@ def compile_model(model_path: str, out_dir: str, *, target: str = "host", scheme
                   calib: np.ndarray | None = None, prefix: str | None = None,
                   max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
                   kernels: str = "auto", force: bool = False, lowbit: dict | None = None,
-                  npu_steps: int | None = None) -> QModel:
+                  npu_steps: int | None = None, numerics: str = "tflm") -> QModel:
     with stage(f"reading {Path(model_path).name}"):
         model = load_model(model_path)
     return compile_ir(model, out_dir, target=target, scheme=scheme, calib=calib, prefix=prefix,
                       max_steps=max_steps, layer_schemes=layer_schemes, kernels=kernels, force=force,
-                      lowbit=lowbit, npu_steps=npu_steps)
+                      lowbit=lowbit, npu_steps=npu_steps, numerics=numerics)
 
 
 def compile_ir(model: ir.Model, out_dir: str, *, target: str = "host", scheme: str = "int8",
                calib: np.ndarray | None = None, prefix: str | None = None,
                max_steps: int | None = None, layer_schemes: dict[str, str] | None = None,
                kernels: str = "auto", force: bool = False, lowbit: dict | None = None,
-               npu_steps: int | None = None) -> QModel:
+               npu_steps: int | None = None, numerics: str = "tflm") -> QModel:
     """Quantize an IR model and write the C sources and manifest into out_dir.
 
     lowbit: settings of the low-bit schemes (quant/lowbit.py LOWBIT_OPTIONS), e.g.
     {"residual": "auto", "sparsity": 0.5}. npu_steps: time steps per NPU invocation on an Ethos-U
-    target (default 1: one step per invocation, the streaming form).
+    target (default 1: one step per invocation, the streaming form). numerics: "tflm" (TFLite
+    Micro's arithmetic) or "litert" (full TFLite's integer LSTM, codegen/quant/litert.py).
 
     out_dir may hold other files: rnnc refuses to overwrite any it did not write (or that was
     edited since) unless force=True (codegen/outdir.py)."""
@@ -60,6 +61,8 @@ def compile_ir(model: ir.Model, out_dir: str, *, target: str = "host", scheme: s
     qm = quantize_model(model, scheme, calib, target=target, prefix=prefix,
                         layer_schemes=layer_schemes, options=options)
     use_kernel_variant(qm, kernels)
+    from .quant.litert import use_numerics
+    use_numerics(qm, numerics)
     _check_sequence_buffers(qm, tgt)
     with stage("emitting C"):
         files = emit_model(qm, tgt)

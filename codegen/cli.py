@@ -133,7 +133,7 @@ def cmd_compile(a) -> int:
         scheme, layer_schemes, lowbit = scheme_settings(a)
         qm = compile_model(a.model, a.output, target=a.target, scheme=scheme, calib=calib, prefix=a.prefix,
                            max_steps=a.max_steps, layer_schemes=layer_schemes, kernels=a.kernels, force=a.force,
-                           lowbit=lowbit, npu_steps=a.npu_steps)
+                           lowbit=lowbit, npu_steps=a.npu_steps, numerics=a.numerics)
     except RnncError as e:
         if a.calib and "calibration" in e.reason and not e.file:
             raise e.with_context(file=a.calib) from None
@@ -355,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="longest sequence for non-causal models")
     c.add_argument("--force", action="store_true",
                    help="replace files in the output folder that rnnc did not write, or that were edited")
+    c.add_argument("--numerics", default="tflm", choices=("tflm", "litert"),
+                   help="whose integer arithmetic the model computes bit for bit: TFLite Micro (default) or "
+                        "full TFLite / LiteRT (ai-edge-litert; differs in the int8 LSTM by 1-2 LSB)")
     c.add_argument("--npu-steps", type=_int_in(1, 4096, "--npu-steps"),
                    help="Ethos-U targets: time steps per NPU invocation (default 1, streaming)")
     c.add_argument("--kernels", default="auto",

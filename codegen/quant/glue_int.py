@@ -150,7 +150,13 @@ def validate_dense_int(q, c) -> None:
     lo = c.int(a, "act_min", *ACT[act])
     c.int(a, "act_max", lo, ACT[act][1])
     c.int(a, "zp_out", *ACT[act])
-    c.choice(a, "flavour", ["tflm", "cmsis-nn"]) if "flavour" in a else None
+    flavour = c.choice(a, "flavour", ["tflm", "cmsis-nn", "litert"]) if "flavour" in a else "tflm"
+    if flavour == "litert":
+        if act != "int8":
+            c.fail("the litert flavour of a dense layer is int8")
+        scale = c.array(q.arrays, "fp32_scale", "float32", (q.out_size,))
+        if not np.all(np.isfinite(scale)) or np.any(scale <= 0) or np.any(scale >= 256):
+            c.fail("fp32_scale must be finite, positive and below 256")
     if "w_scale" in a:   # absent in manifests written before .tflite export existed
         ws = a["w_scale"]
         if not isinstance(ws, list) or len(ws) != q.out_size:

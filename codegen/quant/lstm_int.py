@@ -156,7 +156,10 @@ def validate_lstm_int(q, c, **weights) -> None:
     """Every field the integer LSTM kernels read, in the ranges their arithmetic is defined for
     (`weights`: how the gate weights are held, see _int_checks.recurrent)."""
     _int_checks.recurrent(q, c, 4, ("fc", "ig", "h"), **weights)
-    c.choice(q.attrs, "flavour", ["tflm", "cmsis-nn"]) if "flavour" in q.attrs else None
+    flavour = c.choice(q.attrs, "flavour", ["tflm", "cmsis-nn", "litert"]) if "flavour" in q.attrs else "tflm"
+    if flavour == "litert" and (q.attrs["act"] != "int8" or
+                                any(not 0 <= 15 + p["cell_shift"] <= 6 for p in q.attrs["dirs"])):
+        c.fail("the litert flavour needs int8 activations and a cell scale in 2^-15..2^-9")
     for p in q.attrs["dirs"]:
         c.int(p, "tanh_shift", -31, 14)    # tanh input scaling: 32768 * (3 << shift) stays in int32
         c.int(p, "cell_clip", 0, 32767)

@@ -16,11 +16,23 @@ def simulate_dense_int(q, x, lengths, stats):
     arm_fully_connected_s16 (int8 layers compute the same numbers in both libraries)."""
     acc = x.astype(np.int64) @ q.arrays["weight"].T.astype(np.int64) + q.arrays["bias"].astype(np.int64)
     flavour = q.attrs.get("flavour", "tflm")
+    if flavour == "litert":
+        return _dense_fp32_requantized(q, acc)
     out = np.empty_like(acc)
     for o in range(acc.shape[-1]):
         m, s = int(q.arrays["mult"][o]), int(q.arrays["shift"][o])
         out[..., o] = requantize_fc(acc[..., o], m, s, q.attrs["act"], flavour)
     return np.clip(out + q.attrs["zp_out"], q.attrs["act_min"], q.attrs["act_max"])
+
+
+def _dense_fp32_requantized(q, acc):
+    """LiteRT's default int8 FULLY_CONNECTED (its XNNPACK delegate): the int32 accumulator
+    converted to float32, times the float32 scale s_x * s_w / s_out, clamped to the output
+    range less the zero point, rounded to nearest even, plus the zero point."""
+    zp = q.attrs["zp_out"]
+    v = acc.astype(np.int32).astype(np.float32) * q.arrays["fp32_scale"].astype(np.float32)
+    v = np.clip(v, np.float32(q.attrs["act_min"] - zp), np.float32(q.attrs["act_max"] - zp))
+    return np.rint(v).astype(np.int64) + zp
 
 
 @simulator("activation", family="tflite-int")

@@ -12,6 +12,11 @@ Numerics flavours (q.attrs['flavour'], default 'tflm'):
   differ only where one of those terms saturates on its own. int16x8 FC terms are requantized
   with arm_nn_requantize_s64, which truncates to int32 one bit before the final rounding
   (TFLM truncates after it); the two agree whenever the term fits int32.
+- 'litert': full TFLite's (LiteRT) kernel, int8 only: the gate sum as 'cmsis-nn'; gemmlowp's
+  fixed-point logistic and tanh (codegen/fixedpoint_gemmlowp.py) instead of the LUT; f*c and
+  i*g each rounded once (RoundingDivideByPOT by 15 and by 30 + log2 of the cell scale), then
+  added with saturation and clipped; tanh(c) with 15 + log2(cell scale) integer bits; the hidden
+  multiplier is the quantizer's (formed through a float32, as LiteRT's Prepare does).
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from ..fixedpoint import (multiply_by_quantized_multiplier as mbqm, requantize_f
 from ..registry import simulator
 from ._recurrent import gate_accumulator, keep_final, run_directions, start_state
 
-FLAVOURS = ("tflm", "cmsis-nn")
+FLAVOURS = ("tflm", "cmsis-nn", "litert")
 
 
 def _fc_term(v, arrays, side, g, p, act, flavour="tflm"):
@@ -42,6 +47,8 @@ def gate_preactivation(x, h, arrays, p, g, act, flavour="tflm"):
 def lstm_step(x, h, c, arrays, p, act, flavour="tflm"):
     """One step for a batch: x (B, In), h (B, H), c (B, H) int64 -> new (h, c)."""
     pre = [gate_preactivation(x, h, arrays, p, g, act, flavour) for g in range(4)]
+    if flavour == "litert":
+        return _litert_update(pre, c, p, act)
     i, f, o = sigmoid_s16(pre[0]), sigmoid_s16(pre[1]), sigmoid_s16(pre[3])
     g = tanh_s16(pre[2], 0)
     fc = sat16(mbqm(f * c, p["fc_mult"], p["fc_shift"]))  # |f*c| < 2^15 * |c|: never saturates
@@ -57,6 +64,20 @@ def lstm_step(x, h, c, arrays, p, act, flavour="tflm"):
     lo, hi = (-128, 127) if act == "int8" else (-32768, 32767)
     h_new = saturate(p["zp_h"] + mbqm(t * o, p["h_mult"], p["h_shift"]), lo, hi)
     return h_new, c_new
+
+
+def _litert_update(pre, c, p, act):
+    """LiteRT's element-wise part (docs/numerics-lstm.md, LiteRT flavour)."""
+    from ..fixedpoint_gemmlowp import logistic_q3, rdbp, tanh_q
+    i, f, o = logistic_q3(pre[0]), logistic_q3(pre[1]), logistic_q3(pre[3])
+    g = tanh_q(pre[2], 3)
+    ib = 15 + p["cell_shift"]                         # integer bits of the cell (0..6: quantizer)
+    c_new = sat16(rdbp(f * c, 15) + rdbp(i * g, 30 + p["cell_shift"]))   # both fit int16 for ib >= 0
+    if p["cell_clip"] > 0:
+        c_new = saturate(c_new, -p["cell_clip"], p["cell_clip"])
+    t = tanh_q(c_new, ib)
+    lo, hi = (-128, 127) if act == "int8" else (-32768, 32767)
+    return saturate(p["zp_h"] + mbqm(o * t, p["h_mult"], p["h_shift"]), lo, hi), c_new
 
 
 @simulator("lstm", family="tflite-int")

@@ -93,6 +93,9 @@ def _check_interpreter_derives_the_same(q, d: int, bias: np.ndarray, clip: float
     weights = {g: (q.arrays[f"w{d}"][k], f32(a["w_scale"][k]), q.arrays[f"r{d}"][k], f32(a["r_scale"][k]), bias[k])
                for k, g in enumerate(GATES)}
     arrays, derived = _direction_params(weights, in_q, h_q, float(q.attrs["cell_scale"]), clip, q.attrs["act"])
+    if q.attrs.get("flavour") == "litert":     # LiteRT's Prepare forms the hidden multiplier its own way
+        from ..quant.litert import hidden_multiplier
+        derived["h_mult"], derived["h_shift"] = hidden_multiplier(h_q.scale)
     differs = [k for k, v in derived.items() if k in a and list(np.ravel(v)) != list(np.ravel(a[k]))]
     differs += [k for k in ("bx", "bh") if not np.array_equal(arrays[k], q.arrays[f"{k}{d}"])]
     if differs:

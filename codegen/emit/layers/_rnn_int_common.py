@@ -15,9 +15,12 @@ TEMPLATE = "layers/recurrent_int.c.j2"
 
 def gate_fc(q, ctx) -> tuple[str, str]:
     """(FC kernel, weight layout) of an integer recurrent layer's gate terms. int8: rnnc's
-    16x4 blocks, or plain rows where Helium computes them (fc_s8_rows); int16: plain rows."""
+    16x4 blocks, or plain rows where Helium computes them (fc_s8_rows) or the LiteRT flavour's
+    step kernel reads them; int16: plain rows."""
     if get_scheme(q.scheme).kernel_suffix != "s8":
         return "rnnc_fc_s16_s16", "rows"
+    if q.attrs.get("flavour") == "litert":          # its step kernel reads the recurrent rows itself
+        return "rnnc_fc_s8_s16_rows", "rows"
     if fc_s8_rows(ctx.target, ctx.kernels):
         return "rnnc_fc_s8_s16_rows", "rows"
     return "rnnc_fc_s8_s16_b16x4", "b16x4"

@@ -12,6 +12,14 @@ TEMPLATE = "layers/glue_int.c.j2"
 @emitter("dense", family="tflite-int")
 def emit_dense_int(q, ctx) -> LayerCode:
     s = get_scheme(q.scheme)
+    if q.attrs.get("flavour") == "litert":
+        code = LayerCode(kernels={"rnnc_fc_s8_fp32"}, comment="LiteRT (XNNPACK) FULLY_CONNECTED arithmetic")
+        code.weights = [ctx.array("int8_t", "weight", q.arrays["weight"]),
+                        ctx.array("int32_t", "bias", q.arrays["bias"], per_line=8),
+                        ctx.array("float", "scale", q.arrays["fp32_scale"], per_line=6),
+                        ctx.macro(TEMPLATE, "dense_fp32_params", q=q)]
+        code.step = ctx.macro(TEMPLATE, "call", kernel="rnnc_fc_s8_fp32")
+        return code
     kernel = f"rnnc_fc_{s.kernel_suffix}"
     code = LayerCode(kernels={kernel, "rnnc_requantize"}, comment="TFLM FULLY_CONNECTED arithmetic")
     code.weights = [ctx.array("int8_t", "weight", q.arrays["weight"]),

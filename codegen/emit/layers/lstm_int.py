@@ -19,9 +19,11 @@ def emit_lstm(q, ctx, gw: GateWeights) -> LayerCode:
     """The integer LSTM with its gate weights in the form `gw` describes."""
     s = get_scheme(q.scheme)
     H, zp = q.attrs["hidden_size"], q.attrs["zp_h"]
-    step = f"rnnc_lstm_step_{s.kernel_suffix}"
+    litert = q.attrs.get("flavour") == "litert"
+    step = "rnnc_lstm_step_litert_s8" if litert else f"rnnc_lstm_step_{s.kernel_suffix}"
     code = LayerCode(kernels={step, gw.fc} | KERNELS | gw.kernels,
-                     comment=f"integer LSTM ({q.scheme}, TFLM arithmetic), {q.attrs['direction']}, hidden {H}")
+                     comment=f"integer LSTM ({q.scheme}, {'LiteRT' if litert else 'TFLM'} arithmetic), "
+                             f"{q.attrs['direction']}, hidden {H}")
     for d, a in enumerate(q.attrs["dirs"]):
         gw.place(code, d, ctx.macro(TEMPLATE, "lstm_params", d=d, sfx=s.kernel_suffix, fc=gw.fc, strides=gw.strides,
                                     q=q, a=gw.gate_params(a), wcast=gw.weight_cast))
