@@ -32,7 +32,7 @@ demo: setup
 	$(BIN)/rnnc inspect $(DEMO)/int8
 
 test: setup
-	$(BIN)/python -m pytest -n $(JOBS) codegen tests
+	$(BIN)/python -m pytest -n $(JOBS) --durations=15 codegen tests
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py --cflags="-O2"

@@ -178,7 +178,7 @@ def test_refuses_what_tflite_cannot_express(kind, scheme, why, tmp_path):
                     calib=_calib(4))
     with pytest.raises(UnsupportedError, match=why) as e:
         export_qmodel(qm, 4)
-    assert "r.onnx" in str(e.value) and "layer 'gru0'" in str(e.value) if kind == "gru" else True
+    assert "r.onnx" in str(e.value) and f"layer '{kind}0'" in str(e.value)
 
 
 def test_refuses_rnnc_sigmoid(tmp_path):

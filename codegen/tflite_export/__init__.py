@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
 from ..errors import RnncError, UnsupportedError
 from ..qmodel import QModel
 from .writer import Quant, TfliteWriter
@@ -95,4 +94,4 @@ def export_tflite(out_dir: str, path: str, steps: int, float_io: bool = False) -
     return len(data)
 
 
-__all__ = ["export_qmodel", "export_tflite", "ExportContext", "quant", "__version__"]
+__all__ = ["export_qmodel", "export_tflite", "ExportContext", "quant"]
