@@ -173,6 +173,16 @@ def test_refuses_what_vela_leaves_on_the_cpu(tmp_path):
         compile_ir(m, str(tmp_path), target="ethos-u55-128", calib=calib)
 
 
+def test_refuses_state_the_npu_would_drop(tmp_path):
+    """An int16x8 GRU goes to the NPU unrolled, from h = 0 each invocation: the step API's state
+    could not continue there, so the target refuses it rather than ignore the caller's state."""
+    _vela()
+    calib = np.random.default_rng(3).standard_normal((6, 10, 5)).astype(np.float32)
+    m = model([recurrent("gru", 5, 8), dense(8, 3)], 5, name="g")
+    with pytest.raises(UnsupportedError, match="state l0_h would not cross NPU invocations"):
+        compile_ir(m, str(tmp_path), target="ethos-u55-128", scheme="int16x8", calib=calib)
+
+
 def test_npu_steps_needs_an_npu_target(tmp_path):
     with pytest.raises(RnncError, match="--npu-steps needs an NPU target"):
         compile_model(str(FIXTURE), str(tmp_path), target="cortex-m55", npu_steps=2)

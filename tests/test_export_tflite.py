@@ -62,6 +62,12 @@ def _relu(name, size):
     return ir.ActivationLayer(name, "relu", size)
 
 
+def _relu_rnn(In, H):
+    layer = recurrent("rnn", In, H, seed=6)
+    layer.activations = (ir.ActivationSpec("relu"),)
+    return layer
+
+
 #: name -> (layers, input size, scheme, layer schemes)
 CASES = {
     "lstm_dense_int8": (lambda: [recurrent("lstm", 5, 16), dense(16, 4)], 5, "int8", None),
@@ -75,6 +81,13 @@ CASES = {
                               "int16x8", None),
     "mixed_int8_int16x8": (lambda: [recurrent("lstm", 5, 12), recurrent("lstm", 12, 8, seed=4, name="lstm1"),
                                     dense(8, 3)], 5, "int8", {"lstm1": "int16x8"}),
+    "gru_int16x8": (lambda: [recurrent("gru", 5, 12), dense(12, 3)], 5, "int16x8", None),
+    "gru_lbr_bidirectional_int16x8": (lambda: [recurrent("gru", 5, 6, direction="bidirectional", lbr=True, seed=2),
+                                               dense(12, 3)], 5, "int16x8", None),
+    "rnn_reverse_int16x8": (lambda: [recurrent("rnn", 5, 10, direction="reverse", seed=3)], 5, "int16x8", None),
+    "rnn_relu_int16x8": (lambda: [_relu_rnn(5, 9), dense(9, 2)], 5, "int16x8", None),
+    "lstm_gru_mixed": (lambda: [recurrent("lstm", 5, 8), recurrent("gru", 8, 8, seed=5, name="gru1"), dense(8, 2)], 5,
+                       "int8", {"gru1": "int16x8"}),
 }
 
 
@@ -169,7 +182,8 @@ def test_export_is_deterministic(compiled):
 
 
 @pytest.mark.parametrize("kind,scheme,why", [
-    ("gru", "int8", "gru layers with scheme 'int8' cannot be written"),
+    ("gru", "int8", "an int8 GRU cannot be written for TFLite Micro.*FULLY_CONNECTED from int8 to int16"),
+    ("rnn", "int8", "an int8 RNN cannot be written"),
     ("lstm", "float", "lstm layers with scheme 'float' cannot be written"),
     ("lstm", "binary-w2a8", "lstm layers with scheme 'binary-w2a8' cannot be written"),
 ])

@@ -72,6 +72,12 @@ def _state_fields(qm, plan) -> list[dict]:
             raise UnsupportedError(f"state tensor '{name}' is {t.nbytes} bytes in Vela's plan, {nbytes} in the "
                                    "state struct", file=qm.source)
         out.append({"field": f"l{k}_{role}", "tensor": name, "offset": t.offset, "nbytes": nbytes})
+    missing = [f"l{f['layer']}_{f['role']}" for f in qm.state_fields
+               if f"l{f['layer']}_{f['role']}" not in {o["field"] for o in out}]
+    if missing:
+        raise UnsupportedError(f"the state {', '.join(missing)} would not cross NPU invocations (GRU and RNN "
+                               "layers are exported unrolled, starting every invocation from h = 0); streaming "
+                               "them on the NPU is not built", file=qm.source)
     return out
 
 

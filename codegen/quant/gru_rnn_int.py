@@ -6,7 +6,8 @@ Per direction d the QLayer holds
           (int32 for int8, int64 for int16x8)
   attrs   dirs[d]: in_mult/in_shift, rec_mult/rec_shift (G each) -> Q3.12 gate terms;
           GRU: rh (r*h -> hidden scale), rb (r*(R h) -> Q3.12), omz ((1-z)*n -> hidden),
-          zh (z*h -> hidden) multipliers; RNN: out (activation -> hidden).
+          zh (z*h -> hidden) multipliers; RNN: out (activation -> hidden); w_scale/r_scale
+          (G each, float32 values) where each gate matrix has one scale (what .tflite export writes).
 """
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ def quantize_gru_rnn(layer: ir.RecurrentLayer, ctx, code) -> QLayer:
     arrays, dirs = {}, []
     for d, dp in enumerate(layer.dirs):
         W, R, bx, bh, p = [], [], [], [], {k: [] for k in ("in_mult", "in_shift", "rec_mult", "rec_shift")}
+        scales = {"w_scale": [], "r_scale": []}
         for g in gates:
             gw = dp.gates[g]
             Wq, ws = code(gw.W, f"W{d}.{g}")
@@ -78,6 +80,8 @@ def quantize_gru_rnn(layer: ir.RecurrentLayer, ctx, code) -> QLayer:
             bh.append(bias_to_int(b_rec, sh, f"gate '{g}' recurrent") - h_q.zero_point * Rq.astype(np.int64).sum(1))
             W.append(Wq)
             R.append(Rq)
+            scales["w_scale"].append(ws)
+            scales["r_scale"].append(rs)
             for side, s_act, s_w, w_q, b_q in (("in", in_q.scale, ws, Wq, bx[-1]), ("rec", h_q.scale, rs, Rq, bh[-1])):
                 m, s = fc_multiplier(s_act, s_w, Q312)
                 check_fc_limits(w_q, b_q, s, act, f"{'input' if side == 'in' else 'recurrent'} FC of gate '{g}'")
@@ -92,6 +96,8 @@ def quantize_gru_rnn(layer: ir.RecurrentLayer, ctx, code) -> QLayer:
         for name, v in (("bx", bx), ("bh", bh)):
             arrays[f"{name}{d}"] = np.stack(v).astype(bias_t)   # ranges checked by check_fc_limits
         arrays[f"w{d}"], arrays[f"r{d}"] = np.stack(W), np.stack(R)
+        if all(np.ndim(v) == 0 for v in scales["w_scale"] + scales["r_scale"]):   # per-tensor codes
+            p.update({k: [float(np.float32(v)) for v in vs] for k, vs in scales.items()})
         dirs.append(p)
     return QLayer(layer.name, layer.kind, ctx.scheme, layer.input_size, layer.output_size, act, act,
                   causal=layer.causal, in_q=in_q, out_q=h_q, ir=layer, arrays=arrays,

@@ -14,7 +14,7 @@ from ..fixedpoint import quantize_multiplier, round_half_away
 from ..quant.common import DTYPE_RANGE
 from ..registry import tflite_exporter
 from . import ExportContext, quant
-from .writer import Quant, schema
+from .writer import Quant, empty_options, schema
 
 FUSED = {"none": 0, "relu": 1, "relu6": 3}
 INT_SCHEMES = ("int8", "int16x8")
@@ -90,11 +90,7 @@ def export_last_step(q, ctx: ExportContext, x: int) -> int:
            for k, v in (("begin", [0, T - 1, 0]), ("end", [1, T, F]), ("strides", [1, 1, 1]))]
     y = w.tensor(f"{q.name}_output", (1, 1, F), q.out_dtype, quant(q.out_q))   # rnnc keeps a time axis of 1
 
-    def options(b):
-        O = schema("StridedSliceOptions")
-        O.StridedSliceOptionsStart(b)
-        return O.StridedSliceOptionsEnd(b)
-    w.op("STRIDED_SLICE", [x] + idx, [y], ("StridedSliceOptions", options))
+    w.op("STRIDED_SLICE", [x] + idx, [y], empty_options("StridedSliceOptions"))
     return y
 
 

@@ -16,7 +16,7 @@ from ..ir import QuantParams
 from ..quant.lstm_int import GATES, _direction_params
 from ..registry import tflite_exporter
 from . import ExportContext, quant
-from .writer import Quant
+from .writer import Quant, concat_options, empty_options
 
 BIAS = {"int8": ("int32", np.int32), "int16": ("int64", np.int64)}
 # input indices of the TFLite LSTM (schema: lstm_shared.h)
@@ -34,7 +34,7 @@ def export_lstm(q, ctx: ExportContext, x: int) -> int:
     if len(outs) == 1:
         return outs[0]
     y = ctx.like(x, f"{q.name}_output", q.out_size, q.out_dtype, q.out_q)
-    ctx.writer.op("CONCATENATION", outs, [y], ("ConcatenationOptions", _concat_options(2)))
+    ctx.writer.op("CONCATENATION", outs, [y], concat_options(2))
     return y
 
 
@@ -44,7 +44,7 @@ def reverse_time(ctx: ExportContext, x: int, name: str) -> int:
     t = w.tensors[x]
     axis = w.tensor(f"{name}_axis", (1,), "int32", data=np.array([1], np.int32))
     y = w.tensor(name, t.shape, t.dtype, t.quant)
-    w.op("REVERSE_V2", [x, axis], [y], ("ReverseV2Options", _empty_options("ReverseV2Options")))
+    w.op("REVERSE_V2", [x, axis], [y], empty_options("ReverseV2Options"))
     return y
 
 
@@ -114,23 +114,4 @@ def _lstm_options(clip: float):
         O.UnidirectionalSequenceLSTMOptionsAddProjClip(b, 0.0)
         O.UnidirectionalSequenceLSTMOptionsAddTimeMajor(b, False)
         return O.UnidirectionalSequenceLSTMOptionsEnd(b)
-    return build
-
-
-def _concat_options(axis: int):
-    def build(b):
-        from .writer import schema
-        O = schema("ConcatenationOptions")
-        O.ConcatenationOptionsStart(b)
-        O.ConcatenationOptionsAddAxis(b, axis)
-        return O.ConcatenationOptionsEnd(b)
-    return build
-
-
-def _empty_options(table: str):
-    def build(b):
-        from .writer import schema
-        O = schema(table)
-        getattr(O, f"{table}Start")(b)
-        return getattr(O, f"{table}End")(b)
     return build

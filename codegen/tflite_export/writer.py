@@ -259,6 +259,24 @@ class TfliteWriter:
         return O.OperatorEnd(b)
 
 
+def empty_options(table: str):
+    """(BuiltinOptions name, builder) of an options table with no fields set."""
+    def build(b):
+        O = schema(table)
+        getattr(O, f"{table}Start")(b)
+        return getattr(O, f"{table}End")(b)
+    return table, build
+
+
+def concat_options(axis: int):
+    def build(b):
+        O = schema("ConcatenationOptions")
+        O.ConcatenationOptionsStart(b)
+        O.ConcatenationOptionsAddAxis(b, axis)
+        return O.ConcatenationOptionsEnd(b)
+    return "ConcatenationOptions", build
+
+
 def _vector(b, start, values, prepend) -> int:
     start(b, len(values))
     for v in reversed(values):
