@@ -275,3 +275,39 @@ def test_inspect_prints_npu_estimates(compiled, capsys):
     assert main(["inspect", str(out), "--npu", "ethos-u55-128", "--npu", "ethos-u85-256", "--steps", "4"]) == 0
     text = capsys.readouterr().out
     assert "ethos-u55-128 (" in text and "ethos-u85-256 (" in text and "cycles per step" in text
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def stacks(draw):
+    """A random stack: 1-2 recurrent layers (LSTM int8 or int16x8; GRU/RNN int16x8), any
+    direction, maybe a last step, maybe a dense head."""
+    scheme = draw(st.sampled_from(["int8", "int16x8"]))
+    In = draw(st.integers(1, 7))
+    layers, width = [], In
+    for i in range(draw(st.integers(1, 2))):
+        kind = "lstm" if scheme == "int8" else draw(st.sampled_from(["lstm", "gru", "rnn"]))
+        direction = draw(st.sampled_from(["forward", "reverse", "bidirectional"]))
+        H = draw(st.integers(1, 20))
+        layers.append(recurrent(kind, width, H, direction=direction, seed=draw(st.integers(0, 99)),
+                                lbr=draw(st.booleans()), name=f"r{i}"))
+        width = H * (2 if direction == "bidirectional" else 1)
+    if draw(st.booleans()) and layers[-1].direction == "forward":
+        layers.append(ir.LastStepLayer("last", width))
+    if draw(st.booleans()):
+        layers.append(dense(width, draw(st.integers(1, 6)), seed=draw(st.integers(0, 99))))
+    return layers, In, scheme, draw(st.integers(1, 6)), draw(st.integers(0, 2 ** 16))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=stacks())
+def test_property_random_stacks_equal_tflm(case, tmp_path_factory):
+    layers, In, scheme, T, seed = case
+    _runtime()
+    out = tmp_path_factory.mktemp("prop")
+    calib = np.random.default_rng(seed).standard_normal((5, 8, In)).astype(np.float32)
+    qm = compile_ir(model(layers, In, name="p"), str(out), scheme=scheme, calib=calib)
+    x = full_range(qm, 3, T, seed)
+    np.testing.assert_array_equal(tflm_sequences(export_qmodel(qm, T), x), run_model(qm, x))
