@@ -30,6 +30,7 @@ class ExportContext:
     writer: TfliteWriter
     steps: int
     source: str
+    reverse_by_slices: bool = False     # no REVERSE_V2 (Ethos-U55/U65 cannot run it)
 
     def like(self, x: int, name: str, width: int, dtype: str, q) -> int:
         """A new activation tensor shaped as x with `width` features, quantized by q."""
@@ -42,16 +43,18 @@ def quant(q) -> Quant | None:
     return None if q is None else Quant([float(q.scale)], [int(q.zero_point)])
 
 
-def export_qmodel(qm: QModel, steps: int, float_io: bool = False) -> bytes:
+def export_qmodel(qm: QModel, steps: int, float_io: bool = False, reverse_by_slices: bool = False) -> bytes:
     """The .tflite bytes of a compiled model: batch 1, `steps` steps; integer input and output
-    (as the model's own) or, with float_io, float32 ones through QUANTIZE / DEQUANTIZE."""
+    (as the model's own) or, with float_io, float32 ones through QUANTIZE / DEQUANTIZE;
+    reverse_by_slices writes time reversals without REVERSE_V2."""
     from ..registry import find_tflite_exporter
     if not 1 <= steps <= MAX_STEPS:
         raise RnncError(f"--steps must be between 1 and {MAX_STEPS}")
     if qm.sequence_lens is not None:
         raise UnsupportedError("the model has constant sequence lengths; a .tflite runs every step",
                                file=qm.source)
-    ctx = ExportContext(TfliteWriter(f"{qm.generator}: {qm.name} ({qm.scheme})"), steps, qm.source)
+    ctx = ExportContext(TfliteWriter(f"{qm.generator}: {qm.name} ({qm.scheme})"), steps, qm.source,
+                        reverse_by_slices)
     w = ctx.writer
     first = qm.layers[0]
     x0 = x = w.tensor("input", (1, steps, qm.input_size), first.in_dtype, quant(first.in_q))

@@ -18,10 +18,10 @@ from ..fixedpoint import mul_multiplier, quantize_multiplier
 from ..quant.common import fc_multiplier
 from ..registry import tflite_exporter
 from . import ExportContext, quant
-from .writer import Quant, concat_options, empty_options, schema
+from .sequence import concat_many, slice_step
+from .writer import Quant, empty_options, schema
 
 Q312, Q015, ONE_Q14 = Quant([2.0 ** -12], [0]), Quant([2.0 ** -15], [0]), Quant([2.0 ** -14], [0])
-MAX_CONCAT = 10          # TFLite Micro's CONCATENATION takes at most 10 inputs
 
 
 @tflite_exporter("gru", "int8")
@@ -36,7 +36,7 @@ def refuse_int8_gru_rnn(q, ctx: ExportContext, x: int) -> int:
 @tflite_exporter("rnn", "int16x8")
 def export_gru_rnn(q, ctx: ExportContext, x: int) -> int:
     outs = [_direction(q, ctx, x, d) for d in range(len(q.attrs["dirs"]))]
-    return outs[0] if len(outs) == 1 else _concat(ctx, outs, 2, f"{q.name}_output", q.out_q)
+    return outs[0] if len(outs) == 1 else concat_many(ctx, outs, 2, f"{q.name}_output", quant(q.out_q))
 
 
 def _direction(q, ctx: ExportContext, x: int, d: int) -> int:
@@ -57,11 +57,11 @@ def _direction(q, ctx: ExportContext, x: int, d: int) -> int:
     steps = range(T - 1, -1, -1) if q.attrs["direction"] == "reverse" or d == 1 else range(T)
     hs = {}
     for t in steps:
-        xt = {g: _slice_step(ctx, xs[g], t, f"{name}_t{t}_x{g}") for g in gates}
+        xt = {g: slice_step(ctx, xs[g], t, f"{name}_t{t}_x{g}") for g in gates}
         s = f"{name}_t{t}"
         h = _gru_step(q, ctx, p, d, xt, h, one, s) if q.kind == "gru" else _rnn_step(q, ctx, p, d, xt["h"], h, s)
         hs[t] = h
-    return _concat(ctx, [hs[t] for t in range(T)], 1, f"{name}_output", q.out_q)
+    return concat_many(ctx, [hs[t] for t in range(T)], 1, f"{name}_output", quant(q.out_q))
 
 
 def _gru_step(q, ctx, p, d, xt, h, one, s):
@@ -152,35 +152,3 @@ def _unary(ctx, op, a, name, out_q) -> int:
     y = w.tensor(name, w.tensors[a].shape, "int16", out_q)
     w.op(op, [a], [y])
     return y
-
-
-def _slice_step(ctx, x, t, name) -> int:
-    """Step t of a (1, T, H) tensor as (1, 1, H)."""
-    w = ctx.writer
-    _, T, H = w.tensors[x].shape
-    idx = [w.tensor(f"{name}_{k}", (3,), "int32", data=np.array(v, np.int32))
-           for k, v in (("begin", [0, t, 0]), ("end", [1, t + 1, H]), ("strides", [1, 1, 1]))]
-    y = w.tensor(name, (1, 1, H), w.tensors[x].dtype, w.tensors[x].quant)
-    w.op("STRIDED_SLICE", [x] + idx, [y], empty_options("StridedSliceOptions"))
-    return y
-
-
-def _concat(ctx, parts: list[int], axis: int, name: str, q) -> int:
-    """CONCATENATION of any number of tensors, in groups of at most MAX_CONCAT."""
-    w = ctx.writer
-    level = 0
-    while len(parts) > 1:
-        groups = [parts[i:i + MAX_CONCAT] for i in range(0, len(parts), MAX_CONCAT)]
-        merged = []
-        for k, g in enumerate(groups):
-            if len(g) == 1:
-                merged.append(g[0])
-                continue
-            shape = list(w.tensors[g[0]].shape)
-            shape[axis] = sum(w.tensors[i].shape[axis] for i in g)
-            last = len(groups) == 1
-            y = w.tensor(name if last else f"{name}_{level}_{k}", tuple(shape), w.tensors[g[0]].dtype, quant(q))
-            w.op("CONCATENATION", g, [y], concat_options(axis))
-            merged.append(y)
-        parts, level = merged, level + 1
-    return parts[0]

@@ -16,6 +16,7 @@ from ..ir import QuantParams
 from ..quant.lstm_int import GATES, _direction_params
 from ..registry import tflite_exporter
 from . import ExportContext, quant
+from .sequence import concat_many, slice_step
 from .writer import Quant, concat_options, empty_options
 
 BIAS = {"int8": ("int32", np.int32), "int16": ("int64", np.int64)}
@@ -39,9 +40,13 @@ def export_lstm(q, ctx: ExportContext, x: int) -> int:
 
 
 def reverse_time(ctx: ExportContext, x: int, name: str) -> int:
-    """REVERSE_V2 of a (1, T, F) tensor along T."""
+    """A (1, T, F) tensor reversed along T: REVERSE_V2, or for NPUs without it (Ethos-U55/U65)
+    the T steps sliced and concatenated in reverse order, which Vela places on the NPU."""
     w = ctx.writer
     t = w.tensors[x]
+    if ctx.reverse_by_slices:
+        steps = [slice_step(ctx, x, k, f"{name}_step{k}") for k in range(t.shape[1] - 1, -1, -1)]
+        return concat_many(ctx, steps, 1, name, t.quant)
     axis = w.tensor(f"{name}_axis", (1,), "int32", data=np.array([1], np.int32))
     y = w.tensor(name, t.shape, t.dtype, t.quant)
     w.op("REVERSE_V2", [x, axis], [y], empty_options("ReverseV2Options"))
