@@ -28,6 +28,8 @@ demo: setup
 	$(BIN)/rnnc verify $(DEMO)/int8 --input $(EXAMPLE)/test_x.npy
 	@echo "== accuracy of the generated C"
 	$(BIN)/python tools/demo_accuracy.py $(EXAMPLE)/test_y.npy "float C=$(DEMO)/float_y.npy" "int8 C=$(DEMO)/int8_y.npy"
+	@echo "== the same model as a .tflite, run by TensorFlow Lite Micro: bit for bit the simulator's numbers"
+	$(BIN)/rnnc export-tflite $(DEMO)/int8 -o $(DEMO)/vowels.tflite --steps 16 --check 8
 	@echo "== per-layer report"
 	$(BIN)/rnnc inspect $(DEMO)/int8
 

@@ -240,6 +240,9 @@ def test_cli_export(compiled, tmp_path, capsys):
     assert "cli.tflite" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["export-tflite", str(out), "-o", str(path), "--steps", "0"])
+    _runtime()
+    assert main(["export-tflite", str(out), "-o", str(path), "--steps", "6", "--check", "5"]) == 0
+    assert "TFLite Micro vs the simulator on 5 random sequences: every element equal" in capsys.readouterr().out
     assert main(["export-tflite", str(tmp_path / "nothing"), "-o", str(path), "--steps", "5"]) == 2
 
 

@@ -135,6 +135,15 @@ def test_rnnc_quantized_model_exported_runs_identically_in_litert(seed, tmp_path
     np.testing.assert_array_equal(run_compiled(str(tmp_path), x), want)
 
 
+def test_cli_check_runs_litert_for_litert_models(compiled, tmp_path, capsys):
+    from codegen.cli import main
+    pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert is NOT installed: LiteRT check skipped")
+    stem = "lstm_t8_f4_h16"
+    assert main(["export-tflite", str(compiled / stem), "-o", str(tmp_path / "m.tflite"), "--steps", "8",
+                 "--check", "4"]) == 0
+    assert "LiteRT vs the simulator on 4 random sequences: every element equal" in capsys.readouterr().out
+
+
 def test_litert_flavour_on_cortex_m4(compiled, tmp_path):
     if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
         pytest.skip("arm-none-eabi-gcc / qemu-system-arm NOT installed: the Cortex-M4 LiteRT build is not run")
