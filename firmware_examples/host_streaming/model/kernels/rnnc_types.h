@@ -251,6 +251,21 @@ typedef struct {
     int32_t act_max;
 } rnnc_fc_s16_params_t;
 
+/* Dense int8 layer as LiteRT's default delegate (XNNPACK) computes it (the "litert" numerics
+ * flavour, docs/numerics-glue.md): float32 requantization, rounding to nearest even:
+ *   out[o] = zp_out + rne(clamp((float)(bias[o] + sum_i w[o][i] * in[i]) * scale[o],
+ *                               act_min - zp_out, act_max - zp_out)) */
+typedef struct {
+    int32_t in_size;
+    int32_t out_size;
+    const int8_t *weight;       /* [out][in] */
+    const int32_t *bias;        /* [out] effective bias: already contains -zero_point(in) * rowsum(w) */
+    const float *scale;         /* [out] s_in * s_w[o] / s_out, float32 */
+    int32_t output_zero_point;
+    int32_t act_min;
+    int32_t act_max;
+} rnnc_fc_s8_fp32_params_t;
+
 /* Sigmoid / tanh of a quantized tensor through the int16 LUT (rnnc_act_lut_s8/_s16). */
 typedef struct {
     int32_t use_tanh;           /* 0: sigmoid, 1: tanh */
