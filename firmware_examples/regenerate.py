@@ -34,17 +34,21 @@ def frames_header(qm) -> str:
             f"static const int8_t frames[N_FRAMES][{x.shape[1]}] = {{\n{rows}\n}};\n\n#endif /* FRAMES_H */\n")
 
 
+def keep_model_sources(out: Path) -> None:
+    """The examples keep the model's sources only: their own Makefile, startup code and main.c."""
+    for junk in ("manifest.json", "arrays.npz", "rnnc_testbench.c", "Makefile", ".rnnc.lock"):
+        (out / junk).unlink(missing_ok=True)
+    shutil.rmtree(out / "target", ignore_errors=True)
+    shutil.rmtree(out / ".build", ignore_errors=True)
+
+
 def main(root: Path = HERE) -> None:
     for name, target in (("cortex_m_streaming", "cortex-m4"), ("host_streaming", "host")):
         out = root / name / "model"
         shutil.rmtree(out, ignore_errors=True)   # generated as a whole: nothing stale stays
         qm = compile_model(str(EXAMPLE / "model.onnx"), str(out), scheme="int8", target=target,
                            calib=np.load(EXAMPLE / "calib.npy"), prefix="vowels")
-        # the examples keep the model's sources only: their own Makefile, startup code and main.c
-        for junk in ("manifest.json", "arrays.npz", "rnnc_testbench.c", "Makefile", ".rnnc.lock"):
-            (out / junk).unlink(missing_ok=True)
-        shutil.rmtree(out / "target", ignore_errors=True)
-        shutil.rmtree(out / ".build", ignore_errors=True)
+        keep_model_sources(out)
         (root / name / "frames.h").write_text(frames_header(qm))
         print("regenerated", out)
     regenerate_ethos_u55(root)
@@ -61,10 +65,7 @@ def regenerate_ethos_u55(root: Path) -> None:
     shutil.rmtree(out, ignore_errors=True)
     qm = compile_model(str(EXAMPLE / "model.onnx"), str(out), scheme="int8", target="ethos-u55-128",
                        calib=np.load(EXAMPLE / "calib.npy"), prefix="vowels", npu_steps=1)
-    for junk in ("manifest.json", "arrays.npz", "rnnc_testbench.c", "Makefile", ".rnnc.lock"):
-        (out / junk).unlink(missing_ok=True)
-    shutil.rmtree(out / "target", ignore_errors=True)
-    shutil.rmtree(out / ".build", ignore_errors=True)
+    keep_model_sources(out)
     (root / "ethos_u55" / "frames.h").write_text(frames_header(qm))
     print("regenerated", out)
 

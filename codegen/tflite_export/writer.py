@@ -160,7 +160,7 @@ class TfliteWriter:
         b = flatbuffers.Builder(1 << 16)
         buffers = [self._buffer(b, raw) for raw in self.buffers]
         tensors = [self._tensor(b, t) for t in self.tensors]
-        codes = sorted({p.code for p in self.ops}, key=lambda c: [p.code for p in self.ops].index(c))
+        codes = list(dict.fromkeys(p.code for p in self.ops))    # in order of first use
         ops = [self._op(b, p, codes.index(p.code)) for p in self.ops]
         SG, M, OC = schema("SubGraph"), schema("Model"), schema("OperatorCode")
         bo = schema("BuiltinOperator").BuiltinOperator
