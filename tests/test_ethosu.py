@@ -44,7 +44,7 @@ def vela_offsets(qm: QModel, accelerator: str, steps: int):
     output, read with the `tflite` package."""
     import tflite
     vela = _vela()
-    data = vela.estimate(export_qmodel(qm, steps, reverse_by_slices=True), accelerator).optimised
+    data = vela.estimate(export_qmodel(qm, steps, reverse_by_slices=True, carry_state=True), accelerator).optimised
     m = tflite.Model.GetRootAsModel(data, 0)
     sg = m.Subgraphs(0)
     meta = next(m.Metadata(k) for k in range(m.MetadataLength()) if m.Metadata(k).Name() == b"OfflineMemoryAllocation")
@@ -60,7 +60,9 @@ def vela_offsets(qm: QModel, accelerator: str, steps: int):
     arena = int(np.prod(sg.Tensors(int(op.Inputs(2))).ShapeAsNumpy()))
     fast = arena if op.Inputs(3) == op.Inputs(2) else int(np.prod(sg.Tensors(int(op.Inputs(3))).ShapeAsNumpy()))
     names["input"] = int(offs[sg.Inputs(0)])
-    names["output"] = int(offs[sg.Outputs(0)])
+    names["output"] = names[sg.Tensors(int(sg.Outputs(0))).Name().decode()] = int(offs[sg.Outputs(0)])
+    for k in range(1, sg.OutputsLength()):      # an unrolled GRU/RNN's final h
+        names[sg.Tensors(int(sg.Outputs(k))).Name().decode()] = int(offs[sg.Outputs(k)])
     names["variables"] = variables
     return buf(0), buf(1), arena, fast, names
 
@@ -112,10 +114,15 @@ def check_glue(out: Path, accelerator: str, steps: int, tmp: Path, seed: int = 0
     y = run_model(qm, x, states=states)               # what the NPU must compute; states now final
     arena_out = bytearray(arena)
     arena_out[offsets["output"]:offsets["output"] + y.nbytes] = y.tobytes()
-    tensor_of = {name: f"{qm.layers[f['layer']].name}_d0_{'output' if f['role'] == 'h' else 'cell'}_state"
-                 for name, _, _, _, f in layout}
+    tensor_of, final_of = {}, {}      # state field -> Vela's tensor read at the start, written at the end
+    for name, _, _, _, f in layout:
+        q = qm.layers[f["layer"]]
+        if q.kind == "lstm":
+            tensor_of[name] = final_of[name] = f"{q.name}_d0_{'output' if f['role'] == 'h' else 'cell'}_state"
+        else:
+            tensor_of[name], final_of[name] = f"{q.name}_d0_h_state", f"{q.name}_d0_h_final"
     for name, off, dt, n, f in layout:
-        o = offsets[tensor_of[name]]
+        o = offsets[final_of[name]]
         arena_out[o:o + n * dt.itemsize] = states[f["layer"]][f["role"]].astype(dt).tobytes()
     files = {k: tmp / f"{k}.bin" for k in ("arena_in", "arena_out", "input", "state")}
     files["arena_out"].write_bytes(bytes(arena_out))
@@ -193,21 +200,28 @@ def test_refuses_what_vela_leaves_on_the_cpu(tmp_path, monkeypatch):
     _vela()
     import codegen.tflite_export as export
     real = export.export_qmodel
-    monkeypatch.setattr(export, "export_qmodel", lambda qm, steps, reverse_by_slices=False: real(qm, steps))
+    monkeypatch.setattr(export, "export_qmodel", lambda qm, steps, **options: real(qm, steps))
     calib = np.random.default_rng(3).standard_normal((6, 10, 5)).astype(np.float32)
     m = model([recurrent("lstm", 5, 8, direction="bidirectional"), dense(16, 3)], 5, name="bi")
     with pytest.raises(UnsupportedError, match="REVERSE_V2 .* on the CPU of ethos-u55-128"):
         compile_ir(m, str(tmp_path), target="ethos-u55-128", calib=calib)
 
 
-def test_refuses_state_the_npu_would_drop(tmp_path):
-    """An int16x8 GRU goes to the NPU unrolled, from h = 0 each invocation: the step API's state
-    could not continue there, so the target refuses it rather than ignore the caller's state."""
+@pytest.mark.parametrize("layers,accelerator,steps", [
+    (lambda: [recurrent("gru", 5, 8), dense(8, 3)], "ethos-u55-128", 3),
+    (lambda: [recurrent("rnn", 5, 8)], "ethos-u55-128", 1),     # the final h is the output too
+    (lambda: [recurrent("gru", 5, 8, lbr=True), recurrent("rnn", 8, 6, seed=2, name="rnn1")], "ethos-u65-256", 3),
+    (lambda: [recurrent("lstm", 5, 8), recurrent("gru", 8, 6, seed=5, name="gru1"),
+              recurrent("gru", 6, 4, seed=6, direction="bidirectional", name="gru2")], "ethos-u85-256", 3)])
+def test_gru_rnn_state_crosses_invocations(layers, accelerator, steps, tmp_path):
+    """An int16x8 GRU/RNN goes to the NPU unrolled: its h enters through a variable tensor and
+    the last step's h leaves through an extra output, both copied from and to the caller's state."""
     _vela()
     calib = np.random.default_rng(3).standard_normal((6, 10, 5)).astype(np.float32)
-    m = model([recurrent("gru", 5, 8), dense(8, 3)], 5, name="g")
-    with pytest.raises(UnsupportedError, match="state l0_h would not cross NPU invocations"):
-        compile_ir(m, str(tmp_path), target="ethos-u55-128", scheme="int16x8", calib=calib)
+    out = tmp_path / "out"
+    compile_ir(model(layers(), 5, name="g"), str(out), target=accelerator, scheme="int16x8", calib=calib,
+               npu_steps=steps)
+    check_glue(out, accelerator, steps, tmp_path)
 
 
 def test_npu_steps_needs_an_npu_target(tmp_path):

@@ -114,6 +114,30 @@ def test_exported_model_in_tflm_equals_simulator(name, compiled):
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("name", ["gru_int16x8", "gru_lbr_bidirectional_int16x8", "rnn_relu_int16x8",
+                                  "lstm_gru_mixed"])
+def test_carry_state_file_returns_the_final_state(name, compiled):
+    """The NPU glue's form of an unrolled GRU/RNN: h read from a variable tensor (0 after reset,
+    so the outputs are unchanged) and the last step's h as an extra graph output, which TFLM
+    computes equal to the simulator's final state."""
+    from codegen.state import reset_states
+    out, qm = compiled[name]
+    T = 6
+    data = export_qmodel(QModel.load(out), T, reverse_by_slices=True, carry_state=True)
+    x = full_range(qm, 3, T, seed=4)
+    interp = _runtime().Interpreter.from_bytes(data)
+    causal = [i for i, q in enumerate(qm.layers) if q.kind in ("gru", "rnn") and q.attrs["direction"] == "forward"]
+    for row in x:
+        states = reset_states(qm, 1)
+        want = run_model(qm, row[None], states=states)
+        interp.reset()
+        interp.set_input(row[None], 0)
+        interp.invoke()
+        np.testing.assert_array_equal(interp.get_output(0), want)
+        for k, i in enumerate(causal):
+            np.testing.assert_array_equal(interp.get_output(1 + k).reshape(-1), states[i]["h"].reshape(-1))
+
+
 @pytest.mark.parametrize("name", ["lstm_dense_int16x8", "classifier_last_step"])
 def test_exported_model_in_tflm_equals_generated_c(name, compiled, tmp_path):
     out, qm = compiled[name]

@@ -1,6 +1,7 @@
 """What Vela's output .tflite says the C glue must do: the command stream, the read-only data
 (weights, biases, lookup tables), the arena size, and where in the arena the input, the output
-and each recurrent state tensor live.
+and each recurrent state tensor live (variable tensors; for an unrolled GRU/RNN also the final
+state, an extra graph output).
 
 Vela writes one custom operator `ethos-u` whose inputs are the command stream, the read-only
 data, the scratch tensor (the arena) and the fast scratch tensor (the same tensor where the
@@ -37,6 +38,7 @@ class VelaPlan:
     input: ArenaTensor
     output: ArenaTensor
     variables: dict[str, ArenaTensor] = field(default_factory=dict)   # by tensor name
+    extra_outputs: dict[str, ArenaTensor] = field(default_factory=dict)  # graph outputs after the first
 
 
 def read_plan(data: bytes) -> VelaPlan:
@@ -73,6 +75,9 @@ def read_plan(data: bytes) -> VelaPlan:
         plan = VelaPlan(command_stream=buffer(ins[0]), read_only=buffer(ins[1]), arena_size=arena,
                         fast_size=0 if ins[3] == ins[2] else nbytes(ins[3]),
                         input=placed(int(sg.Inputs(0))), output=placed(int(sg.Outputs(0))))
+        for k in range(1, sg.OutputsLength()):
+            o = placed(int(sg.Outputs(k)))
+            plan.extra_outputs[o.name] = o
         for i, t in enumerate(tensors):
             if t.IsVariable():
                 v = placed(i)

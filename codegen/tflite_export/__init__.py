@@ -14,7 +14,7 @@ Invoke to the next otherwise: with steps=1 the file is a streaming model.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import RnncError, UnsupportedError
@@ -31,6 +31,8 @@ class ExportContext:
     steps: int
     source: str
     reverse_by_slices: bool = False     # no REVERSE_V2 (Ethos-U55/U65 cannot run it)
+    carry_state: bool = False           # unrolled recurrences read and return their state (NPU glue)
+    state_outputs: list[int] = field(default_factory=list)   # extra graph outputs: final states
 
     def like(self, x: int, name: str, width: int, dtype: str, q) -> int:
         """A new activation tensor shaped as x with `width` features, quantized by q."""
@@ -43,10 +45,14 @@ def quant(q) -> Quant | None:
     return None if q is None else Quant([float(q.scale)], [int(q.zero_point)])
 
 
-def export_qmodel(qm: QModel, steps: int, float_io: bool = False, reverse_by_slices: bool = False) -> bytes:
+def export_qmodel(qm: QModel, steps: int, float_io: bool = False, reverse_by_slices: bool = False,
+                  carry_state: bool = False) -> bytes:
     """The .tflite bytes of a compiled model: batch 1, `steps` steps; integer input and output
     (as the model's own) or, with float_io, float32 ones through QUANTIZE / DEQUANTIZE;
-    reverse_by_slices writes time reversals without REVERSE_V2."""
+    reverse_by_slices writes time reversals without REVERSE_V2; with carry_state an unrolled GRU/RNN
+    reads its initial h from a variable tensor `<layer>_d0_h_state` (zero after a reset, and
+    never written by an operator) and returns its final h as an extra graph output
+    `<layer>_d0_h_final`, after the model's output, so that the NPU glue can carry the state."""
     from ..registry import find_tflite_exporter
     if not 1 <= steps <= MAX_STEPS:
         raise RnncError(f"--steps must be between 1 and {MAX_STEPS}")
@@ -54,7 +60,7 @@ def export_qmodel(qm: QModel, steps: int, float_io: bool = False, reverse_by_sli
         raise UnsupportedError("the model has constant sequence lengths; a .tflite runs every step",
                                file=qm.source)
     ctx = ExportContext(TfliteWriter(f"{qm.generator}: {qm.name} ({qm.scheme})"), steps, qm.source,
-                        reverse_by_slices)
+                        reverse_by_slices, carry_state)
     w = ctx.writer
     first = qm.layers[0]
     x0 = x = w.tensor("input", (1, steps, qm.input_size), first.in_dtype, quant(first.in_q))
@@ -75,7 +81,8 @@ def export_qmodel(qm: QModel, steps: int, float_io: bool = False, reverse_by_sli
     if float_io and qm.layers[-1].out_dtype != "float32":
         y = w.tensor("output_float", w.tensors[x].shape, "float32")
         w.op("DEQUANTIZE", [x], [y])
-    data = w.finish([x0], [y])
+    # a final state that is the model's output too (one step, the recurrence last) stays output 0
+    data = w.finish([x0], [y, *(t for t in ctx.state_outputs if t != y)])
     from ..frontends.tflite_reader import TFLiteFile
     f = TFLiteFile(data)                 # our own reader walks what was written
     for k in range(len(w.ops)):

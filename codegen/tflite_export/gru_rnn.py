@@ -5,8 +5,11 @@ TANH, MUL with explicit output scales, and a subtraction from one; TFLite Micro'
 compute exactly those numbers (tests/test_export_tflite.py). The input FCs run once over the
 whole sequence; each step then slices its input terms, runs the recurrent FCs on h and the
 element-wise operators, and the steps' h are concatenated in time order (a backward direction
-simply walks the steps from the last). Every Invoke starts from h = 0 (TFLite has no variable
-tensor for an unrolled recurrence). int8 layers are refused: TFLite Micro has no
+simply walks the steps from the last). Every Invoke starts from h = 0: no TFLite operator writes
+a variable tensor from an unrolled recurrence. For the NPU glue (ExportContext.carry_state) a causal
+direction reads its initial h from a variable tensor instead, which the glue fills with the
+caller's state (the interpreter's reset leaves it 0, so the file computes the same), and its last
+step's h is an extra graph output that the glue copies back. int8 layers are refused: TFLite Micro has no
 FULLY_CONNECTED from int8 to int16, the first operator of the specification.
 """
 from __future__ import annotations
@@ -51,7 +54,11 @@ def _direction(q, ctx: ExportContext, x: int, d: int) -> int:
     for k, g in enumerate(gates):        # the input terms of every step at once: (1, T, H) Q3.12
         whole = _fc(ctx, x, q.arrays[f"w{d}"][k], p["w_scale"][k], q.arrays[f"bx{d}"][k], f"{name}_x{g}", Q312)
         xs[g] = whole
-    h = w.tensor(f"{name}_h_reset", (1, 1, H), "int16", quant(q.out_q), data=np.zeros((1, 1, H), np.int16))
+    causal = d == 0 and q.attrs["direction"] == "forward"
+    if ctx.carry_state and causal:
+        h = w.tensor(f"{name}_h_state", (1, 1, H), "int16", quant(q.out_q), variable=True)
+    else:
+        h = w.tensor(f"{name}_h_reset", (1, 1, H), "int16", quant(q.out_q), data=np.zeros((1, 1, H), np.int16))
     one = w.tensor(f"{name}_one", (1, 1, 1), "int16", ONE_Q14, data=np.array([[[16384]]], np.int16)) \
         if q.kind == "gru" else None
     steps = range(T - 1, -1, -1) if q.attrs["direction"] == "reverse" or d == 1 else range(T)
@@ -61,6 +68,8 @@ def _direction(q, ctx: ExportContext, x: int, d: int) -> int:
         s = f"{name}_t{t}"
         h = _gru_step(q, ctx, p, d, xt, h, one, s) if q.kind == "gru" else _rnn_step(q, ctx, p, d, xt["h"], h, s)
         hs[t] = h
+    if ctx.carry_state and causal:
+        ctx.state_outputs.append(w.rename(h, f"{name}_h_final"))
     return concat_many(ctx, [hs[t] for t in range(T)], 1, f"{name}_output", quant(q.out_q))
 
 

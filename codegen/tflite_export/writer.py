@@ -114,6 +114,11 @@ class TfliteWriter:
         self.tensors.append(_Tensor(name, shape, dtype, quant, buf, variable))
         return len(self.tensors) - 1
 
+    def rename(self, i: int, name: str) -> int:
+        """Give tensor i the name `name` (a graph output the glue finds by name); returns i."""
+        self.tensors[i].name = name
+        return i
+
     def _check_quant(self, name, shape, dtype, q: Quant) -> None:
         scales = np.asarray(q.scales, np.float64)
         if scales.ndim != 1 or scales.size == 0 or len(q.zero_points) != scales.size:

@@ -16,8 +16,10 @@
  *
  * State across invocations: the state is the caller's vowels_state_t, the same struct and
  * fields as vowels_step() uses (vowels_reset() starts a sequence). Each call copies
- * it into the NPU arena where Vela's plan keeps the LSTM state tensors, invokes, and copies
- * the final state back (96 bytes each way), so NPU and CPU calls can take turns
+ * it into the NPU arena where Vela's plan keeps the state tensors (an LSTM's state tensor is
+ * updated in place; a GRU or RNN, unrolled over the steps, reads its h from one tensor and
+ * leaves the last step's h in another), invokes, and copies the final state back
+ * (96 bytes each way), so NPU and CPU calls can take turns
  * on one stream and several streams can share the NPU. *
  * Memory: VOWELS_NPU_ARENA_SIZE bytes of arena (vowels_npu.c, static, 16-byte aligned;
  * Vela places the input, the output and the state inside it). The NPU must be able to reach
