@@ -145,6 +145,8 @@ def cmd_compile(a) -> int:
         print(f"rnnc: output against float on the calibration data: SQNR {last:.1f} dB "
               "(per layer: rnnc inspect)")
     _print_kernel_notes(qm, "rnnc: ")
+    if len(qm.npu_placement) > 1:
+        print("rnnc: NPU and Cortex-M55 share the model: " + "; ".join(qm.npu_placement))
     _print_footprint(qm, Path(a.output), "rnnc: ", quiet_without_tools=True)
     return 0
 

@@ -82,6 +82,8 @@ class QModel:
     #: {path: sha256} of the files compile wrote into the output folder (not serialised: the
     #: manifest lists them itself); empty for a model that was not saved
     files: dict[str, str] = field(default_factory=dict, metadata={"serialize": False})
+    #: on an NPU target, where each run of layers executes ("layers 0..1: NPU"), set by the emitter
+    npu_placement: list[str] = field(default_factory=list, metadata={"serialize": False})
 
     @property
     def causal(self) -> bool:

@@ -39,12 +39,13 @@ def _vela():
     return vela
 
 
-def vela_offsets(qm: QModel, accelerator: str, steps: int):
+def vela_offsets(qm: QModel, accelerator: str, steps: int, layers=None):
     """(payload bytes, read-only bytes, arena size, fast scratch size, {tensor name: arena offset}) from Vela's
-    output, read with the `tflite` package."""
+    output for the model or its layers (first, last), read with the `tflite` package."""
     import tflite
     vela = _vela()
-    data = vela.estimate(export_qmodel(qm, steps, reverse_by_slices=True, carry_state=True), accelerator).optimised
+    data = vela.estimate(export_qmodel(qm, steps, reverse_by_slices=True, carry_state=True, layers=layers),
+                         accelerator).optimised
     m = tflite.Model.GetRootAsModel(data, 0)
     sg = m.Subgraphs(0)
     meta = next(m.Metadata(k) for k in range(m.MetadataLength()) if m.Metadata(k).Name() == b"OfflineMemoryAllocation")
@@ -89,16 +90,23 @@ def build_double(out: Path, qm: QModel, tmp: Path) -> Path:
             f"-DMODEL_STATE_T={p}_state_t", f"-DMODEL_NPU_RUN={p}_npu_run", f"-DMODEL_NPU_STEPS={p.upper()}_NPU_STEPS",
             f"-DMODEL_NPU_OUTPUT_STEPS={p.upper()}_NPU_OUTPUT_STEPS", f"-DMODEL_INPUT_SIZE={p.upper()}_INPUT_SIZE",
             f"-DMODEL_OUTPUT_SIZE={p.upper()}_OUTPUT_SIZE"]
-    cmd = [cc, *CFLAGS, *defs, "-I", str(out), "-I", str(out / "npu"), "-I", str(DOUBLE),
-           str(out / "npu" / f"{p}_npu.c"), str(DOUBLE / "ethosu_double.c"), "-o", str(exe)]
+    # the model's own C too (its portable paths on this host, no x86 dispatch): a split model
+    # runs some layers on the CPU between invocations
+    model_c = [str(out / f"{p}.c"), *sorted(str(k) for k in (out / "kernels").glob("*.c"))]
+    cmd = [cc, *CFLAGS, *defs, "-DRNNC_X86_DISPATCH=0", "-I", str(out), "-I", str(out / "npu"), "-I", str(DOUBLE),
+           str(out / "npu" / f"{p}_npu.c"), *model_c, str(DOUBLE / "ethosu_double.c"), "-o", str(exe)]
     res = subprocess.run(cmd, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     return exe
 
 
-def check_glue(out: Path, accelerator: str, steps: int, tmp: Path, seed: int = 0) -> None:
+def check_glue(out: Path, accelerator: str, steps: int, tmp: Path, seed: int = 0,
+               segments: list[tuple[int, int, bool]] | None = None) -> None:
+    """Run <prefix>_npu_run once against the double. segments: the expected (first, last, on NPU)
+    layer runs, default the whole model on the NPU. The double returns, for each NPU invocation,
+    the simulator's output and final state of its layers; the CPU's layers run for real."""
     qm = QModel.load(out)
-    payload, read_only, arena, fast, offsets = vela_offsets(qm, accelerator, steps)
+    segments = segments or [(0, len(qm.layers) - 1, True)]
     exe = build_double(out, qm, tmp)
     rng = np.random.default_rng(seed)
     in_dt = np.dtype(NUMPY_TYPES[qm.input_dtype])
@@ -111,9 +119,7 @@ def check_glue(out: Path, accelerator: str, steps: int, tmp: Path, seed: int = 0
         states.setdefault(f["layer"], {})[f["role"]] = v
         state_bytes[off:off + v.nbytes] = v.tobytes()
     start = {k: {r: a.copy() for r, a in v.items()} for k, v in states.items()}
-    y = run_model(qm, x, states=states)               # what the NPU must compute; states now final
-    arena_out = bytearray(arena)
-    arena_out[offsets["output"]:offsets["output"] + y.nbytes] = y.tobytes()
+    y, acts = run_model(qm, x, states=states, keep=True)    # what each part must compute; states now final
     tensor_of, final_of = {}, {}      # state field -> Vela's tensor read at the start, written at the end
     for name, _, _, _, f in layout:
         q = qm.layers[f["layer"]]
@@ -121,36 +127,49 @@ def check_glue(out: Path, accelerator: str, steps: int, tmp: Path, seed: int = 0
             tensor_of[name] = final_of[name] = f"{q.name}_d0_{'output' if f['role'] == 'h' else 'cell'}_state"
         else:
             tensor_of[name], final_of[name] = f"{q.name}_d0_h_state", f"{q.name}_d0_h_final"
-    for name, off, dt, n, f in layout:
-        o = offsets[final_of[name]]
-        arena_out[o:o + n * dt.itemsize] = states[f["layer"]][f["role"]].astype(dt).tobytes()
-    files = {k: tmp / f"{k}.bin" for k in ("arena_in", "arena_out", "input", "state")}
-    files["arena_out"].write_bytes(bytes(arena_out))
-    files["input"].write_bytes(x.tobytes())
-    files["state"].write_bytes(bytes(state_bytes))
+    invocations = []
+    n = steps
+    for first, last, on_npu in segments:
+        if on_npu:
+            seg_x = x if first == 0 else acts[first - 1]
+            payload, read_only, arena, fast, offsets = vela_offsets(qm, accelerator, n, (first, last))
+            mine = [e for e in layout if first <= e[4]["layer"] <= last]
+            arena_out = bytearray(arena)
+            arena_out[offsets["output"]:offsets["output"] + acts[last].nbytes] = acts[last].tobytes()
+            for name, off, dt, cnt, f in mine:
+                o = offsets[final_of[name]]
+                arena_out[o:o + cnt * dt.itemsize] = states[f["layer"]][f["role"]].astype(dt).tobytes()
+            k = len(invocations)
+            (tmp / f"arena_out.{k}").write_bytes(bytes(arena_out))
+            invocations.append((payload, read_only, arena, fast, offsets, mine, seg_x, first, last))
+        n = acts[last].shape[1]
+    (tmp / "input.bin").write_bytes(x.tobytes())
+    (tmp / "state.bin").write_bytes(bytes(state_bytes))
     rec = tmp / "record.txt"
-    res = subprocess.run([str(exe), *(str(files[k]) for k in ("arena_in", "arena_out", "input", "state")), str(rec)],
-                         capture_output=True)
+    res = subprocess.run([str(exe), str(tmp / "arena_in"), str(tmp / "arena_out"), str(tmp / "input.bin"),
+                          str(tmp / "state.bin"), str(rec)], capture_output=True)
     assert res.returncode == 0, res.stderr.decode()
     record = rec.read_text().split("\n")
-    fnv = 2166136261
-    for b in payload:
-        fnv = ((fnv ^ b) * 16777619) & 0xFFFFFFFF
-    assert record[0] == f"payload {len(payload)} {fnv:08x}"
-    assert record[1:5] == ["regions 3", f"region 0 {len(read_only)}", f"region 1 {arena}", f"region 2 {fast}"]
-    assert record[5] == "rc 0"
-    seen = files["arena_in"].read_bytes()
-    assert seen[offsets["input"]:offsets["input"] + x.nbytes] == x.tobytes()          # input placed
-    for name, off, dt, n, f in layout:
-        o = offsets[tensor_of[name]]
-        assert seen[o:o + n * dt.itemsize] == start[f["layer"]][f["role"]].tobytes()  # state placed
-    for name, (o, n) in offsets["variables"].items():
-        if name not in tensor_of.values():       # a backward direction's state: reset every call
-            layer = next(q for q in qm.layers if name.startswith(f"{q.name}_d"))
-            fill = layer.attrs["zp_h"] & 0xFF if name.endswith("_output_state") else 0
-            assert seen[o:o + n] == bytes([fill]) * n, name
+    assert len(record) == 5 * len(invocations) + 2 and record[-2] == "rc 0", record
+    for k, (payload, read_only, arena, fast, offsets, mine, seg_x, first, last) in enumerate(invocations):
+        fnv = 2166136261
+        for b in payload:
+            fnv = ((fnv ^ b) * 16777619) & 0xFFFFFFFF
+        lines = record[5 * k:5 * k + 5]
+        assert lines[0] == f"payload {len(payload)} {fnv:08x}"
+        assert lines[1:5] == ["regions 3", f"region 0 {len(read_only)}", f"region 1 {arena}", f"region 2 {fast}"]
+        seen = (tmp / f"arena_in.{k}").read_bytes()
+        assert seen[offsets["input"]:offsets["input"] + seg_x.nbytes] == seg_x.tobytes()    # input placed
+        for name, off, dt, cnt, f in mine:
+            o = offsets[tensor_of[name]]
+            assert seen[o:o + cnt * dt.itemsize] == start[f["layer"]][f["role"]].tobytes()  # state placed
+        for name, (o, cnt) in offsets["variables"].items():
+            if name not in tensor_of.values():       # a backward direction's state: reset every call
+                layer = next(q for q in qm.layers if name.startswith(f"{q.name}_d"))
+                fill = layer.attrs["zp_h"] & 0xFF if name.endswith("_output_state") else 0
+                assert seen[o:o + cnt] == bytes([fill]) * cnt, name
     assert res.stdout == y.tobytes()                                                     # output taken
-    final = files["state"].read_bytes()
+    final = (tmp / "state.bin").read_bytes()
     for name, off, dt, n, f in layout:
         assert final[off:off + n * dt.itemsize] == states[f["layer"]][f["role"]].astype(dt).tobytes()  # state back
 
@@ -194,17 +213,49 @@ def test_backward_directions_run_on_the_u55(direction, tmp_path):
     check_glue(out, "ethos-u55-128", 5, tmp_path)
 
 
-def test_refuses_what_vela_leaves_on_the_cpu(tmp_path, monkeypatch):
-    """An operator Vela cannot place (here REVERSE_V2 on the U55, written on purpose) is refused
-    with Vela's reason: splitting a model between NPU and CPU is not built."""
+def test_what_vela_leaves_on_the_cpu_runs_on_the_m55(tmp_path, monkeypatch):
+    """A layer of which Vela cannot place an operator (here REVERSE_V2 on the U55, written on
+    purpose) runs on the Cortex-M55 between the NPU's invocations, with Vela's reason."""
     _vela()
     import codegen.tflite_export as export
     real = export.export_qmodel
-    monkeypatch.setattr(export, "export_qmodel", lambda qm, steps, **options: real(qm, steps))
+    monkeypatch.setattr(export, "export_qmodel", lambda qm, steps, reverse_by_slices=False, **options:
+                        real(qm, steps, **options))
     calib = np.random.default_rng(3).standard_normal((6, 10, 5)).astype(np.float32)
     m = model([recurrent("lstm", 5, 8, direction="bidirectional"), dense(16, 3)], 5, name="bi")
-    with pytest.raises(UnsupportedError, match="REVERSE_V2 .* on the CPU of ethos-u55-128"):
-        compile_ir(m, str(tmp_path), target="ethos-u55-128", calib=calib)
+    out = tmp_path / "out"
+    compile_ir(m, str(out), target="ethos-u55-128", calib=calib, npu_steps=4)
+    header = (out / "npu" / "bi_npu.h").read_text()
+    assert "layers 0..0: Cortex-M55\n *       Vela leaves REVERSE_V2" in header and "layers 1..1: NPU" in header
+    check_glue(out, "ethos-u55-128", 4, tmp_path, segments=[(0, 0, False), (1, 1, True)])
+
+
+@pytest.mark.parametrize("layer_schemes,segments", [
+    ({"gru1": "int8"}, [(0, 0, True), (1, 1, False), (2, 2, True)]),     # no int8 GRU in TFLite Micro
+    ({"gru1": "int4", "dense": "int4"}, [(0, 0, True), (1, 2, False)]),  # low-bit: rnnc's kernels only
+])
+def test_layers_without_tflite_operators_run_on_the_m55(layer_schemes, segments, tmp_path):
+    """The NPU runs the layers TFLite operators express; the others run on the Cortex-M55 with
+    rnnc's kernels in the same call, the state of every layer the caller's."""
+    _vela()
+    calib = np.random.default_rng(3).standard_normal((6, 10, 5)).astype(np.float32)
+    m = model([recurrent("lstm", 5, 8), recurrent("gru", 8, 6, seed=5, name="gru1"), dense(6, 3)], 5, name="sp")
+    out = tmp_path / "out"
+    qm = compile_ir(m, str(out), target="ethos-u55-128", calib=calib, npu_steps=3, layer_schemes=layer_schemes)
+    assert [p.split(":")[1].split()[0] for p in qm.npu_placement] == ["NPU" if n else "Cortex-M55" for *_, n in segments]
+    check_glue(out, "ethos-u55-128", 3, tmp_path, segments=segments)
+    if shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm"):   # the CPU's layers on the M55
+        res = verify_compiled(str(out), np.random.default_rng(1).standard_normal((2, 6, 5)).astype(np.float32))
+        assert res.ok, res.summary()
+
+
+def test_refuses_a_model_with_nothing_for_the_npu(tmp_path):
+    _vela()
+    calib = np.random.default_rng(3).standard_normal((6, 10, 5)).astype(np.float32)
+    m = model([recurrent("gru", 5, 8), dense(8, 3)], 5, name="g")
+    with pytest.raises(UnsupportedError, match="no layer of the model can run on ethos-u55-128: layer 0 "
+                                               r"\(gru, int8\): an int8 GRU cannot be written"):
+        compile_ir(m, str(tmp_path), target="ethos-u55-128", calib=calib, layer_schemes={"dense": "int4"})
 
 
 @pytest.mark.parametrize("layers,accelerator,steps", [

@@ -85,6 +85,11 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
         scheme_summary=", ".join(sorted({f"{q.name}={q.scheme}" for q in qm.layers})),
         state_doc=_state_doc(qm),
     )
+    from ..npu.ethosu import npu_files, npu_segments
+    segments = npu_segments(qm, target)
+    info["cpu_segments"] = [s for s in segments if not s.on_npu]
+    qm.npu_placement = [f"layers {s.first}..{s.last}: " + ("NPU" if s.on_npu else f"Cortex-M55 ({'; '.join(s.reasons)})")
+                        for s in segments]
     files = {
         f"{qm.name}.h": env.get_template("model.h.j2").render(**info),
         f"{qm.name}_weights.h": env.get_template("weights.h.j2").render(**info),
@@ -93,8 +98,7 @@ def emit_model(qm: QModel, target: dict) -> dict[str, str]:
         "Makefile": env.get_template("Makefile.j2").render(**info),
     }
     files.update(support)
-    from ..npu.ethosu import npu_files
-    files.update(npu_files(qm, target, env, info))
+    files.update(npu_files(qm, target, env, info, segments))
     if external:
         from ..toolchain.external import LIST_FILE, list_text
         files[LIST_FILE] = list_text(external)

@@ -1,16 +1,19 @@
 """The Ethos-U delegate: OUT/npu/<prefix>_npu.{c,h} for a target with `npu = "<accelerator>"`.
 
-The compiled model is exported (codegen/tflite_export) with the target's steps per invocation,
-Vela compiles it for the accelerator, and the glue embeds Vela's driver payload and read-only
-data and invokes them through the Ethos-U core driver, copying the caller's state and the input
-into Vela's arena and the output and state back (templates/npu/). The model's own C for the
-Cortex-M55 is emitted as for any target and stays the reference the tests run on QEMU.
+The compiled model is split into NPU and CPU segments (npu/partition.py): each NPU segment is
+exported (codegen/tflite_export) with its steps per invocation and compiled by Vela, and the glue
+embeds Vela's driver payload and read-only data and invokes them through the Ethos-U core
+driver, copying the caller's state and the segment's input into Vela's arena and its output and
+state back (templates/npu/); a CPU segment is a function of the model's own C for the
+Cortex-M55 (templates/model.c.j2), which is emitted as for any target and stays the reference
+the tests run on QEMU.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..emit.cgen import c_array
+from ..emit.names import comment_safe
 from ..errors import UnsupportedError
 from ..toolchain.build import NPU_DIR
 from .vela_plan import ArenaTensor, read_plan
@@ -20,21 +23,45 @@ NAMES = {"ethos-u55-128": "Ethos-U55 (128 MACs/cycle)", "ethos-u55-256": "Ethos-
          "ethos-u65-256": "Ethos-U65 (256 MACs/cycle)", "ethos-u85-256": "Ethos-U85 (256 MACs/cycle)"}
 
 
-def npu_files(qm, target: dict, env, info: dict) -> dict[str, str]:
-    """{OUT-relative path: text} of the NPU glue, or {} for a target without an NPU."""
+def npu_segments(qm, target: dict) -> list:
+    """The model's NPU and CPU segments (npu/partition.py) for a target with an NPU, else []."""
     accelerator = target.get("npu")
     if not accelerator:
+        return []
+    from .partition import partition
+    return partition(qm, accelerator, int(qm.options.get("npu_steps", DEFAULT_STEPS)))
+
+
+def npu_files(qm, target: dict, env, info: dict, segments: list) -> dict[str, str]:
+    """{OUT-relative path: text} of the NPU glue, or {} for a target without an NPU."""
+    if not segments:
         return {}
-    from ..tflite_export import export_qmodel
     from ..toolchain import vela
-    steps = int(qm.options.get("npu_steps", DEFAULT_STEPS))
-    est = vela.estimate(export_qmodel(qm, steps, reverse_by_slices=True, carry_state=True), accelerator, qm.name)
-    if est.cpu_ops:   # Ethos-U55/U65 have no REVERSE_V2: the export reverses by slices instead
-        raise UnsupportedError(f"Vela leaves {'; '.join(est.on_cpu) or f'{est.cpu_ops} operators'} on the CPU of "
-                               f"{accelerator}: models split between NPU and CPU are not built yet",
-                               file=qm.source)
-    plan = read_plan(est.optimised)
-    states, resets = _state_fields(qm, plan)
+    accelerator = target["npu"]
+    views = info["layers"]
+    parts = []
+    for k, seg in enumerate(segments):
+        part = dict(index=k, first=seg.first, last=seg.last, on_npu=seg.on_npu, in_steps=seg.in_steps,
+                    out_steps=seg.out_steps, in_ctype=views[seg.first].in_ctype, out_ctype=views[seg.last].out_ctype,
+                    in_count=seg.in_steps * views[seg.first].in_size, out_count=seg.out_steps * views[seg.last].out_size,
+                    reasons=[comment_safe(r, 400) for r in seg.reasons])
+        if seg.on_npu:
+            part.update(_npu_part(qm, seg, k))
+        parts.append(part)
+    npu = [p for p in parts if p["on_npu"]]
+    est = segments[[s.on_npu for s in segments].index(True)].estimate
+    ctx = dict(info, accelerator_name=NAMES[accelerator], vela_version=vela.vela_version(),
+               steps=segments[0].in_steps, system_config=est.system_config, segments=parts,
+               arena_size=max(p["arena_size"] for p in npu), fast_size=max(p["fast_size"] for p in npu),
+               split=len(parts) > 1, any_resets=any(p["resets"] for p in npu), state_bytes=sum(st["nbytes"] for p in npu for st in p["states"]))
+    return {f"{NPU_DIR}/{qm.name}_npu.h": env.get_template("npu/ethosu.h.j2").render(**ctx),
+            f"{NPU_DIR}/{qm.name}_npu.c": env.get_template("npu/ethosu.c.j2").render(**ctx)}
+
+
+def _npu_part(qm, seg, k: int) -> dict:
+    """What the glue needs of one NPU segment: its payload, read-only data and Vela's plan."""
+    plan = read_plan(seg.estimate.optimised)
+    states, resets = _state_fields(qm, plan, range(seg.first, seg.last + 1))
     for s in states + resets:      # the copies in must not overlap the input, the copies out the output
         pairs = [(plan.input, s["offset"])]
         if s in states and s["final"] != plan.output.name:   # (the output itself may be the final h)
@@ -43,14 +70,11 @@ def npu_files(qm, target: dict, env, info: dict) -> dict[str, str]:
             if _overlap(io, offset, s["nbytes"]):
                 raise UnsupportedError(f"Vela's plan lets '{io.name}' share arena bytes with the state tensor "
                                        f"'{s['tensor']}'; the glue cannot copy both", file=qm.source)
-    ctx = dict(info, accelerator_name=NAMES[accelerator], vela_version=vela.vela_version(), steps=steps,
-               system_config=est.system_config, arena_size=plan.arena_size, fast_size=plan.fast_size,
-               input=plan.input, output=plan.output, states=states, resets=resets,
-               state_bytes=sum(s["nbytes"] for s in states),
-               command_stream=_bytes_array(f"{qm.name}_npu_command_stream", plan.command_stream),
-               read_only=_bytes_array(f"{qm.name}_npu_read_only", plan.read_only or b"\0"))
-    return {f"{NPU_DIR}/{qm.name}_npu.h": env.get_template("npu/ethosu.h.j2").render(**ctx),
-            f"{NPU_DIR}/{qm.name}_npu.c": env.get_template("npu/ethosu.c.j2").render(**ctx)}
+    name = f"{qm.name}_npu" if k == 0 else f"{qm.name}_npu{k}"
+    return dict(name=name, arena_size=plan.arena_size, fast_size=plan.fast_size, input=plan.input,
+                output=plan.output, states=states, resets=resets,
+                command_stream=_bytes_array(f"{name}_command_stream", plan.command_stream),
+                read_only=_bytes_array(f"{name}_read_only", plan.read_only or b"\0"))
 
 
 def _bytes_array(name: str, data: bytes) -> str:
@@ -58,7 +82,7 @@ def _bytes_array(name: str, data: bytes) -> str:
     return text.replace("] RNNC_ALIGN(16) =", "] RNNC_ALIGN(16) RNNC_NPU_DATA_ATTRIBUTE =")
 
 
-def _state_fields(qm, plan) -> tuple[list[dict], list[dict]]:
+def _state_fields(qm, plan, layers) -> tuple[list[dict], list[dict]]:
     """Vela's state tensors: those of causal layers as the <prefix>_state_t fields they mirror
     (copied into the arena before the invocation and back after it), those of non-causal ones
     (backward directions) as arena bytes the glue resets before each invocation (h to its zero
@@ -84,8 +108,8 @@ def _state_fields(qm, plan) -> tuple[list[dict], list[dict]]:
                                    "state struct", file=qm.source)
         states.append({"field": f"l{k}_{role}", "tensor": name, "offset": t.offset, "nbytes": nbytes,
                        "final": out.name, "out_offset": out.offset})
-    missing = [f"l{f['layer']}_{f['role']}" for f in qm.state_fields
-               if f"l{f['layer']}_{f['role']}" not in {o["field"] for o in states}]
+    missing = [f"l{f['layer']}_{f['role']}" for f in qm.state_fields if f["layer"] in layers
+               and f"l{f['layer']}_{f['role']}" not in {o["field"] for o in states}]
     if missing:
         raise UnsupportedError(f"the state {', '.join(missing)} has no tensor in Vela's plan, so it would not "
                                "cross NPU invocations", file=qm.source)

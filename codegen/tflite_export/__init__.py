@@ -46,13 +46,15 @@ def quant(q) -> Quant | None:
 
 
 def export_qmodel(qm: QModel, steps: int, float_io: bool = False, reverse_by_slices: bool = False,
-                  carry_state: bool = False) -> bytes:
+                  carry_state: bool = False, layers: tuple[int, int] | None = None) -> bytes:
     """The .tflite bytes of a compiled model: batch 1, `steps` steps; integer input and output
     (as the model's own) or, with float_io, float32 ones through QUANTIZE / DEQUANTIZE;
     reverse_by_slices writes time reversals without REVERSE_V2; with carry_state an unrolled GRU/RNN
     reads its initial h from a variable tensor `<layer>_d0_h_state` (zero after a reset, and
     never written by an operator) and returns its final h as an extra graph output
-    `<layer>_d0_h_final`, after the model's output, so that the NPU glue can carry the state."""
+    `<layer>_d0_h_final`, after the model's output, so that the NPU glue can carry the state.
+    layers=(first, last) writes only those layers (inclusive): `steps` is then what the first of
+    them receives, and the file's input is that layer's input."""
     from ..registry import find_tflite_exporter
     if not 1 <= steps <= MAX_STEPS:
         raise RnncError(f"--steps must be between 1 and {MAX_STEPS}")
@@ -62,12 +64,16 @@ def export_qmodel(qm: QModel, steps: int, float_io: bool = False, reverse_by_sli
     ctx = ExportContext(TfliteWriter(f"{qm.generator}: {qm.name} ({qm.scheme})"), steps, qm.source,
                         reverse_by_slices, carry_state)
     w = ctx.writer
-    first = qm.layers[0]
-    x0 = x = w.tensor("input", (1, steps, qm.input_size), first.in_dtype, quant(first.in_q))
+    lo, hi = layers if layers is not None else (0, len(qm.layers) - 1)
+    if not 0 <= lo <= hi < len(qm.layers):
+        raise RnncError(f"layers {lo}..{hi} are not layers of the model (0..{len(qm.layers) - 1})")
+    chosen = qm.layers[lo:hi + 1]
+    first = chosen[0]
+    x0 = x = w.tensor("input", (1, steps, first.in_size), first.in_dtype, quant(first.in_q))
     if float_io and first.in_dtype != "float32":
-        x0 = w.tensor("input_float", (1, steps, qm.input_size), "float32")
+        x0 = w.tensor("input_float", (1, steps, first.in_size), "float32")
         w.op("QUANTIZE", [x0], [x])
-    for q in qm.layers:
+    for q in chosen:
         fn = find_tflite_exporter(q.kind, q.scheme)
         if fn is None:
             raise UnsupportedError(f"{q.kind} layers with scheme '{q.scheme}' cannot be written as TFLite operators "
@@ -78,7 +84,7 @@ def export_qmodel(qm: QModel, steps: int, float_io: bool = False, reverse_by_sli
         except RnncError as e:
             raise e.with_context(file=qm.source, where=q.where) from None
     y = x
-    if float_io and qm.layers[-1].out_dtype != "float32":
+    if float_io and chosen[-1].out_dtype != "float32":
         y = w.tensor("output_float", w.tensors[x].shape, "float32")
         w.op("DEQUANTIZE", [x], [y])
     # a final state that is the model's output too (one step, the recurrence last) stays output 0

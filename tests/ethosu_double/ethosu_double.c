@@ -7,11 +7,12 @@
  * arena as the glue prepared it and fills it from a file the test wrote (the simulator's
  * output and final state placed at Vela's offsets). main() drives one <prefix>_npu_run call:
  *
- *   double ARENA_IN.bin ARENA_OUT.bin INPUT.bin STATE.bin RECORD.txt
+ *   double ARENA_IN ARENA_OUT INPUT.bin STATE.bin RECORD.txt
  *
  * reads INPUT.bin (the input) and STATE.bin (the state struct), runs the glue, and writes
- * RECORD.txt (the regions, sizes, payload checksum), ARENA_IN.bin (the arena at invoke time),
- * the output to stdout as raw bytes, and the final state struct to STATE.bin.
+ * RECORD.txt (per invocation the payload checksum, the regions and their sizes; then the
+ * return code), ARENA_IN.k (the arena at invocation k, from 0), the output to stdout as raw
+ * bytes, and the final state struct to STATE.bin. Invocation k reads ARENA_OUT.k.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ static struct ethosu_driver the_driver;
 static int reserved;
 static FILE *record;
 static const char *arena_in_path, *arena_out_path;
+static int invocations;
 
 struct ethosu_driver *ethosu_reserve_driver(void)
 {
@@ -63,6 +65,7 @@ int ethosu_invoke_v3(struct ethosu_driver *drv, const void *custom_data_ptr, con
     FILE *f;
     uint8_t *arena;
     size_t got;
+    char path[4096];
     (void)user_arg;
     if (drv != &the_driver || !reserved) {
         fprintf(stderr, "double: invoke without a reserved driver\n");
@@ -84,12 +87,15 @@ int ethosu_invoke_v3(struct ethosu_driver *drv, const void *custom_data_ptr, con
         fprintf(record, "region %d %lu\n", i, (unsigned long)base_addr_size[i]);
     }
     arena = (uint8_t *)(uintptr_t)base_addr[1];
-    f = fopen(arena_in_path, "wb");
+    snprintf(path, sizeof path, "%s.%d", arena_in_path, invocations);
+    f = fopen(path, "wb");
     if (f == NULL || fwrite(arena, 1, base_addr_size[1], f) != base_addr_size[1]) {
         exit(15);
     }
     fclose(f);
-    f = fopen(arena_out_path, "rb");
+    snprintf(path, sizeof path, "%s.%d", arena_out_path, invocations);
+    invocations++;
+    f = fopen(path, "rb");
     if (f == NULL) {
         exit(16);
     }

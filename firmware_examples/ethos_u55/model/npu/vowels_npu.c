@@ -748,15 +748,15 @@ static uint8_t vowels_npu_arena[VOWELS_NPU_ARENA_SIZE] RNNC_ALIGN(16) RNNC_NPU_A
 #define VOWELS_NPU_L0_C_OFFSET 0 /* lstm0_d0_cell_state */
 #define VOWELS_NPU_L0_H_OFFSET 64 /* lstm0_d0_output_state */
 
-int vowels_npu_run(vowels_state_t *state, const vowels_input_t *input,
-        vowels_output_t *output)
+/* One invocation of the model: the caller's state and the input
+ * into the arena (disjoint: both are live at the start), the driver, then output and state back. */
+static int vowels_npu_invoke(vowels_state_t *state, const int8_t *input, int8_t *output)
 {
     uint64_t base_addr[3];
     size_t base_addr_size[3];
     struct ethosu_driver *drv;
     int rc;
 
-    /* the caller's state and the input into the arena (disjoint: both are live at the start) */
     memcpy(&vowels_npu_arena[VOWELS_NPU_L0_C_OFFSET], state->l0_c, sizeof state->l0_c);
     memcpy(&vowels_npu_arena[VOWELS_NPU_L0_H_OFFSET], state->l0_h, sizeof state->l0_h);
     memcpy(&vowels_npu_arena[VOWELS_NPU_INPUT_OFFSET], input, 12);
@@ -783,4 +783,10 @@ int vowels_npu_run(vowels_state_t *state, const vowels_input_t *input,
     memcpy(state->l0_c, &vowels_npu_arena[VOWELS_NPU_L0_C_OFFSET], sizeof state->l0_c);
     memcpy(state->l0_h, &vowels_npu_arena[VOWELS_NPU_L0_H_OFFSET], sizeof state->l0_h);
     return 0;
+}
+
+int vowels_npu_run(vowels_state_t *state, const vowels_input_t *input,
+        vowels_output_t *output)
+{
+    return vowels_npu_invoke(state, input, output);
 }

@@ -20,7 +20,8 @@
  * updated in place; a GRU or RNN, unrolled over the steps, reads its h from one tensor and
  * leaves the last step's h in another), invokes, and copies the final state back
  * (96 bytes each way), so NPU and CPU calls can take turns
- * on one stream and several streams can share the NPU. *
+ * on one stream and several streams can share the NPU.
+ *
  * Memory: VOWELS_NPU_ARENA_SIZE bytes of arena (vowels_npu.c, static, 16-byte aligned;
  * Vela places the input, the output and the state inside it). The NPU must be able to reach
  * the arena and the const data: define RNNC_NPU_ARENA_ATTRIBUTE (e.g. a section attribute for
