@@ -279,24 +279,29 @@ def cmd_inspect(a) -> int:
 
 
 def _print_npu_estimates(qm, out: Path, target: dict, accelerators, steps: int) -> None:
-    """Vela's estimate per time step for each NPU, beside the instructions per step on the
-    compiled Cortex-M target (counted in its emulator) when the target is one."""
-    from .tflite_export import export_qmodel
+    """Vela's estimate per time step for each NPU (of the layers an Ethos-U target would put on
+    it, npu/partition.py), beside the instructions per step on the compiled Cortex-M target
+    (counted in its emulator) when the target is one."""
+    from .npu.partition import partition
     from .toolchain import vela
     from .toolchain.runners import runner_for
-    data = export_qmodel(qm, steps)
-    print(f"Ethos-U estimates (Vela {vela.vela_version()}, the exported model at {steps} steps per invocation; "
-          "estimates, not measurements):")
+    print(f"Ethos-U estimates (Vela {vela.vela_version()}, {steps} steps per invocation, as an Ethos-U target "
+          "builds the model; estimates, not measurements):")
     for acc in accelerators:
-        e = vela.estimate(data, acc, qm.name)
-        print(f"  {acc} ({e.system_config}, {e.clock_hz / 1e6:.0f} MHz): {e.npu_ops} NPU / {e.cpu_ops} CPU "
-              f"operators; {e.per_step(steps):.0f} cycles per step ({e.cycles_npu / steps:.0f} NPU compute); "
-              f"{e.memory()}")
-        if e.on_cpu:
-            print(f"    left on the CPU: {'; '.join(e.on_cpu)}")
+        segments = partition(qm, acc, steps)
+        for s in segments:
+            where = f"layers {s.first}..{s.last}" if len(segments) > 1 else "the model"
+            if not s.on_npu:
+                print(f"  {acc}: {where} on the Cortex-M55: {'; '.join(s.reasons)}")
+                continue
+            e = s.estimate
+            print(f"  {acc} ({e.system_config}, {e.clock_hz / 1e6:.0f} MHz), {where}: {e.npu_ops} NPU operators; "
+                  f"{e.per_step(s.in_steps):.0f} cycles per step ({e.cycles_npu / s.in_steps:.0f} NPU compute); "
+                  f"{e.memory()}")
     if runner_for(target).counts_instructions:
         from .toolchain.insncount import instructions_per_step
-        print(f"  {qm.target} ({qm.kernels} kernels): {instructions_per_step(out, target, qm):.0f} instructions per step")
+        print(f"  {qm.target} ({qm.kernels} kernels): {instructions_per_step(out, target, qm):.0f} instructions per step"
+              " (the whole model)")
 
 
 def cmd_bench(a) -> int:

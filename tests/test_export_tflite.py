@@ -304,6 +304,16 @@ def test_inspect_prints_npu_estimates(compiled, capsys):
     assert "ethos-u55-128 (" in text and "ethos-u85-256 (" in text and "cycles per step" in text
 
 
+def test_inspect_shows_the_layers_left_to_the_cpu(tmp_path, capsys):
+    _vela()
+    m = model([recurrent("lstm", 5, 8), recurrent("gru", 8, 6, seed=5, name="gru1"), dense(6, 3)], 5, name="sp")
+    compile_ir(m, str(tmp_path), calib=_calib(5))
+    assert main(["inspect", str(tmp_path), "--npu", "ethos-u55-128", "--steps", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "ethos-u55-128 (" in text and "layers 0..0: " in text and "layers 2..2: " in text
+    assert "ethos-u55-128: layers 1..1 on the Cortex-M55: layer 1 (gru, int8): an int8 GRU cannot be written" in text
+
+
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 
