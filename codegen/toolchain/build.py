@@ -77,11 +77,7 @@ def cached_build(out_dir: Path, files: dict[str, bytes], key: list[str], artifac
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(data)
         for cmd in commands(tmp):
-            res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
-            if res.returncode != 0:
-                text = (res.stderr or res.stdout).replace(str(tmp / "src") + os.sep, str(Path(out_dir)) + os.sep)
-                first = "\n".join(text.strip().splitlines()[:20])
-                raise RnncError(f"{what} failed ({Path(cmd[0]).name}):\n{first}", file=str(out_dir))
+            run_checked(cmd, tmp, out_dir, what)
         try:
             os.rename(tmp, final)
         except OSError:
@@ -90,6 +86,15 @@ def cached_build(out_dir: Path, files: dict[str, bytes], key: list[str], artifac
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final / artifact
+
+
+def run_checked(cmd: list[str], tmp: Path, out_dir: Path, what: str) -> None:
+    """Run one build command in tmp; a failure is an error naming OUT's files, not the snapshot's."""
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+    if res.returncode != 0:
+        text = (res.stderr or res.stdout).replace(str(tmp / "src") + os.sep, str(Path(out_dir)) + os.sep)
+        first = "\n".join(text.strip().splitlines()[:20])
+        raise RnncError(f"{what} failed ({Path(cmd[0]).name}):\n{first}", file=str(out_dir))
 
 
 def model_source_paths(out_dir: Path) -> list[Path]:

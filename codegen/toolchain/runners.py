@@ -25,7 +25,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import RnncError
-from . import build, external
+from . import build, external, objcache
 
 WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
@@ -102,7 +102,10 @@ class Runner:
         def commands(tmp: Path) -> list[list[str]]:
             cmds, objs = external.compile_commands(ents, cc, flags, tmp)
             inc = [f for d in include_dirs for f in ("-I", str(tmp / "src" / d))] + external.include_flags(ents)
-            link = [cc, *flags, *inc, *[str(tmp / "src" / c) for c in c_files], *objs,
+            rest, cached = objcache.cached_objects(   # kernel files: compiled once per machine
+                cc, [*flags, *external.include_flags(ents)], key, files, c_files, list(include_dirs), tmp,
+                lambda cmd: build.run_checked(cmd, tmp, Path(out_dir), what))
+            link = [cc, *flags, *inc, *[str(tmp / "src" / c) for c in rest], *cached, *objs,
                     "-o", str(tmp / name), *self.link_flags(tmp)]
             return cmds + [link]
         return build.cached_build(Path(out_dir), files, key, name, commands, what)
