@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import UnsupportedError
+from ..errors import RnncError, UnsupportedError
 
 
 @dataclass
@@ -77,7 +77,7 @@ def _unexportable(qm, i: int, steps: int) -> str:
     from ..tflite_export import export_qmodel
     try:
         export_qmodel(qm, steps, reverse_by_slices=True, carry_state=True, layers=(i, i))
-    except UnsupportedError as e:
+    except RnncError as e:        # not expressible (UnsupportedError) or not writable (the writer's checks)
         return f"layer {i} ({qm.layers[i].kind}, {qm.layers[i].scheme}): {e.reason}"
     return ""
 
