@@ -65,7 +65,7 @@ def partition(qm, accelerator: str, steps: int) -> list[Segment]:
         else:
             run.append(i)
     flush()
-    segments = _merge(placed, steps_in, steps_out, compiled)
+    segments = _merge(placed, steps_in, steps_out)
     if not any(s.on_npu for s in segments):
         raise UnsupportedError(f"no layer of the model can run on {accelerator}: "
                                + "; ".join(r for s in segments for r in s.reasons), file=qm.source)
@@ -82,22 +82,18 @@ def _unexportable(qm, i: int, steps: int) -> str:
     return ""
 
 
-def _merge(placed, steps_in, steps_out, compiled) -> list[Segment]:
-    """Consecutive layers of one side as segments; NPU layers that were compiled one by one
-    (after a run had a layer Vela could not place) are compiled again together."""
+def _merge(placed, steps_in, steps_out) -> list[Segment]:
+    """Consecutive CPU layers as one segment, NPU layers compiled together as one (those
+    compiled one by one, after their run had a layer Vela could not place, stay apart)."""
     segments: list[Segment] = []
     for i, est, why in placed:
         on_npu = est is not None
         last = segments[-1] if segments else None
-        if last is not None and last.on_npu == on_npu:
+        if last is not None and last.on_npu == on_npu and (not on_npu or est is last.estimate):
             last.last = i
             last.reasons += [why] if why else []
-            if on_npu and est is not last.estimate:
-                last.estimate = None          # compiled apart: compile the joined run below
         else:
             segments.append(Segment(i, i, on_npu, steps_in[i], 0, [why] if why else [], est))
     for s in segments:
         s.out_steps = steps_out[s.last]
-        if s.on_npu and s.estimate is None:
-            s.estimate = compiled(s.first, s.last)
     return segments
