@@ -54,32 +54,13 @@ def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLaye
     if B is not None and B.shape != (ndir, 2 * G * H):
         raise RnncError(f"B has shape {B.shape}, expected {(ndir, 2 * G * H)}")
     seq_lens = _optional_const(inputs, 4, "sequence_lens")
-    state_in = []
-    for idx, role in ((5, "h"), (6, "c")) if op == "LSTM" else ((5, "h"),):
-        st = initial_state(inputs[idx] if idx < len(inputs) else None, role, ndir, direction)
-        if st is not None:
-            state_in.append((st, role))
-    taken = {idx for idx, role in ((5, "h"), (6, "c")) if any(r == role for _, r in state_in)}
-    init_h = None if 5 in taken else _initial(inputs, 5, "initial_h", ndir, H, layout)
-    init_c = (None if 6 in taken else _initial(inputs, 6, "initial_c", ndir, H, layout)) if op == "LSTM" else None
+    state_in, init_h, init_c = _states(op, inputs, ndir, direction, H, layout)
     P = _optional_const(inputs, 7, "P") if op == "LSTM" else None
     if P is not None and P.shape != (ndir, 3 * H):
         raise RnncError(f"P has shape {P.shape}, expected {(ndir, 3 * H)}")
-
-    dirs = []
-    for d in range(ndir):
-        gw = {}
-        for k, gname in enumerate(gates):
-            sl = slice(k * H, (k + 1) * H)
-            wb = B[d, sl] if B is not None else np.zeros(H, np.float32)
-            rb = B[d, G * H + k * H:G * H + (k + 1) * H] if B is not None else np.zeros(H, np.float32)
-            gw[gname] = ir.GateWeights(W[d, sl].astype(np.float32), R[d, sl].astype(np.float32),
-                                       np.asarray(wb, np.float32), np.asarray(rb, np.float32))
-        peep = None
-        if P is not None and np.any(P[d] != 0):
-            peep = {p: P[d, j * H:(j + 1) * H].astype(np.float32) for j, p in enumerate(ir.PEEPHOLES)}
-        dirs.append(ir.DirectionParams(gw, peep, None if init_h is None else init_h[d],
-                                       None if init_c is None else init_c[d]))
+    dirs = [_direction(W[d], R[d], None if B is None else B[d], None if P is None else P[d], gates, H,
+                       None if init_h is None else init_h[d], None if init_c is None else init_c[d])
+            for d in range(ndir)]
     clip = attr(node, "clip")
     layer = ir.RecurrentLayer(
         name=name, kind=kind, input_size=In, hidden_size=H, direction=direction, dirs=dirs,
@@ -93,6 +74,36 @@ def lower_rnn(node, inputs: list, g: Graph, name: str) -> tuple[ir.RecurrentLaye
     y_axes = (t_axis, d_axis, b_axis, h_axis) if layout == 0 else (b_axis, t_axis, d_axis, h_axis)
     yh_axes = (d_axis, b_axis, h_axis) if layout == 0 else (b_axis, d_axis, h_axis)
     return layer, {"seq_lens": seq_lens, "y_axes": y_axes, "yh_axes": yh_axes, "state_in": state_in}
+
+
+def _states(op: str, inputs: list, ndir: int, direction: str, H: int, layout: int):
+    """(state tensors the model streams in, as (tensor, role); constant initial h; constant
+    initial c): initial_h/initial_c that are graph inputs stream, constants initialize."""
+    state_in = []
+    for idx, role in ((5, "h"), (6, "c")) if op == "LSTM" else ((5, "h"),):
+        st = initial_state(inputs[idx] if idx < len(inputs) else None, role, ndir, direction)
+        if st is not None:
+            state_in.append((st, role))
+    taken = {idx for idx, role in ((5, "h"), (6, "c")) if any(r == role for _, r in state_in)}
+    init_h = None if 5 in taken else _initial(inputs, 5, "initial_h", ndir, H, layout)
+    init_c = (None if 6 in taken else _initial(inputs, 6, "initial_c", ndir, H, layout)) if op == "LSTM" else None
+    return state_in, init_h, init_c
+
+
+def _direction(W, R, B, P, gates, H: int, init_h, init_c) -> ir.DirectionParams:
+    """One direction's gate weights (ONNX's stacked W, R, B split per gate), peepholes, initial state."""
+    G = len(gates)
+    gw = {}
+    for k, gname in enumerate(gates):
+        sl = slice(k * H, (k + 1) * H)
+        wb = B[sl] if B is not None else np.zeros(H, np.float32)
+        rb = B[G * H + k * H:G * H + (k + 1) * H] if B is not None else np.zeros(H, np.float32)
+        gw[gname] = ir.GateWeights(W[sl].astype(np.float32), R[sl].astype(np.float32),
+                                   np.asarray(wb, np.float32), np.asarray(rb, np.float32))
+    peep = None
+    if P is not None and np.any(P != 0):
+        peep = {p: P[j * H:(j + 1) * H].astype(np.float32) for j, p in enumerate(ir.PEEPHOLES)}
+    return ir.DirectionParams(gw, peep, init_h, init_c)
 
 
 def _flag(node, name: str) -> bool:
