@@ -226,7 +226,7 @@ def test_what_vela_leaves_on_the_cpu_runs_on_the_m55(tmp_path, monkeypatch):
     out = tmp_path / "out"
     compile_ir(m, str(out), target="ethos-u55-128", calib=calib, npu_steps=4)
     header = (out / "npu" / "bi_npu.h").read_text()
-    assert "layers 0..0: Cortex-M55\n *       Vela leaves REVERSE_V2" in header and "layers 1..1: NPU" in header
+    assert "layers 0..0: Cortex-M55\n *       layer 0 (lstm, int8): Vela leaves REVERSE_V2" in header and "layers 1..1: NPU" in header
     check_glue(out, "ethos-u55-128", 4, tmp_path, segments=[(0, 0, False), (1, 1, True)])
 
 
@@ -247,6 +247,17 @@ def test_layers_without_tflite_operators_run_on_the_m55(layer_schemes, segments,
     if shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm"):   # the CPU's layers on the M55
         res = verify_compiled(str(out), np.random.default_rng(1).standard_normal((2, 6, 5)).astype(np.float32))
         assert res.ok, res.summary()
+
+
+def test_a_default_exporter_gru_model_shares_npu_and_m55(tmp_path):
+    """PyTorch's default exporter, a streaming 2-layer int8 GRU with a dense head and a sigmoid:
+    the GRUs (no int8 GRU in TFLite) and rnnc's sigmoid on the M55, the dense layer on the NPU."""
+    _vela()
+    onnx_path = Path(__file__).parent / "fixtures" / "onnx_dynamo" / "stream_gru2.onnx"
+    calib = np.random.default_rng(0).standard_normal((8, 12, 6)).astype(np.float32)
+    out = tmp_path / "out"
+    compile_model(str(onnx_path), str(out), target="ethos-u55-128", calib=calib, npu_steps=4)
+    check_glue(out, "ethos-u55-128", 4, tmp_path, segments=[(0, 1, False), (2, 2, True), (3, 3, False)])
 
 
 def test_refuses_a_model_with_nothing_for_the_npu(tmp_path):

@@ -23,6 +23,7 @@ class Segment:
     in_steps: int              # time steps the segment receives and produces per call
     out_steps: int
     reasons: list[str] = field(default_factory=list)   # why its layers run on the CPU
+    why: dict[str, list[int]] = field(default_factory=dict)   # reason -> the layers it holds for
     estimate: object = None    # vela.VelaEstimate of an NPU segment
 
 
@@ -66,6 +67,10 @@ def partition(qm, accelerator: str, steps: int) -> list[Segment]:
             run.append(i)
     flush()
     segments = _merge(placed, steps_in, steps_out)
+    for seg in segments:         # one line per reason, with the layers it holds for
+        seg.reasons = [f"layer{'s' if len(ix) > 1 else ''} {', '.join(map(str, ix))} "
+                       f"({', '.join(sorted({f'{qm.layers[i].kind}, {qm.layers[i].scheme}' for i in ix}))}): {text}"
+                       for text, ix in seg.why.items()]
     if not any(s.on_npu for s in segments):
         raise UnsupportedError(f"no layer of the model can run on {accelerator}: "
                                + "; ".join(r for s in segments for r in s.reasons), file=qm.source)
@@ -78,7 +83,7 @@ def _unexportable(qm, i: int, steps: int) -> str:
     try:
         export_qmodel(qm, steps, reverse_by_slices=True, carry_state=True, layers=(i, i))
     except RnncError as e:        # not expressible (UnsupportedError) or not writable (the writer's checks)
-        return f"layer {i} ({qm.layers[i].kind}, {qm.layers[i].scheme}): {e.reason}"
+        return e.reason
     return ""
 
 
@@ -89,11 +94,12 @@ def _merge(placed, steps_in, steps_out) -> list[Segment]:
     for i, est, why in placed:
         on_npu = est is not None
         last = segments[-1] if segments else None
-        if last is not None and last.on_npu == on_npu and (not on_npu or est is last.estimate):
-            last.last = i
-            last.reasons += [why] if why else []
-        else:
-            segments.append(Segment(i, i, on_npu, steps_in[i], 0, [why] if why else [], est))
+        if last is None or last.on_npu != on_npu or (on_npu and est is not last.estimate):
+            last = Segment(i, i, on_npu, steps_in[i], 0, estimate=est)
+            segments.append(last)
+        last.last = i
+        if why:
+            last.why.setdefault(why, []).append(i)
     for s in segments:
         s.out_steps = steps_out[s.last]
     return segments
