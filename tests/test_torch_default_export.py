@@ -1,7 +1,7 @@
 """Models as torch.onnx.export writes them by default (dynamo=True; tools/make_torch_default_fixtures.py):
 weights in <model>.onnx.data, zero initial states built from the input's shape, the direction and
 hidden axes merged by Transpose + Reshape, static or dynamic batch and time, streaming state as
-graph inputs and outputs. Float C against onnxruntime; int8 / int16x8 C bit-exact against the
+graph inputs and outputs, nn.RNN unrolled over time (re-rolled by the frontend). Float C against onnxruntime; int8 / int16x8 C bit-exact against the
 simulator, on the host and on Cortex-M4."""
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ MODELS = {
     "stream_lstm": ("BTF", 3, 8, 6),
     "stream_gru2": ("BTF", 3, 8, 6),
     "stream_lstm_2d": ("T", 1, 5, 6),
+    "rnn_relu": ("BTF", 2, 9, 4),      # nn.RNN, unrolled by the exporter at T = 9, re-rolled by rnnc
 }
 STREAMING = ("stream_lstm", "stream_gru2", "stream_lstm_2d")
 
@@ -87,7 +88,7 @@ def test_integer_c_bit_exact(tmp_path, name, scheme):
 
 
 @pytest.mark.skipif(bool(MISSING), reason=f"{' and '.join(MISSING)} NOT INSTALLED: Cortex-M4 part skipped")
-@pytest.mark.parametrize("name", ["lstm2_bf", "stream_gru2"])
+@pytest.mark.parametrize("name", ["lstm2_bf", "stream_gru2", "rnn_relu"])
 def test_integer_c_bit_exact_on_cortex_m4(tmp_path, name):
     compile_model(str(FIX / f"{name}.onnx"), str(tmp_path), scheme="int8", calib=_x(name, seed=3), target="cortex-m4")
     qm = QModel.load(tmp_path)
@@ -153,8 +154,20 @@ def test_state_files_on_the_command_line(tmp_path):
     assert res.returncode == 2 and "bad.npz" in res.stderr and "(1, 3 or 1, 12)" in res.stderr, res.stderr
 
 
+def test_rerolled_rnn_runs_any_number_of_steps(tmp_path):
+    """The exporter fixed T = 9 when it unrolled nn.RNN; the re-rolled layer runs 20 steps, and
+    (causal) its first 9 outputs are onnxruntime's for those 9 steps."""
+    qm = compile_model(str(FIX / "rnn_relu.onnx"), str(tmp_path), scheme="float")
+    assert [q.kind for q in qm.layers][:1] == ["rnn"]
+    x = np.random.default_rng(7).standard_normal((2, 20, 4)).astype(np.float32)
+    want, _ = _onnxruntime("rnn_relu", x[:, :9], {})
+    got = run_compiled(str(tmp_path), x)
+    assert got.shape[:2] == (2, 20)
+    np.testing.assert_allclose(got[:, :9].reshape(-1), want.reshape(-1), atol=2e-5, rtol=1e-4)
+
+
 @pytest.mark.parametrize("name,needle", [
-    ("rnn_relu", "unrolled over time"),
+    ("birnn", "unrolled over time"),
     ("conv_gru", "operator Conv is not supported"),
 ])
 def test_what_the_default_exporter_writes_that_rnnc_refuses_is_named(name, needle):

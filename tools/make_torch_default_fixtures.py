@@ -10,8 +10,9 @@ Cases: 2-layer batch-first LSTM with dropout and a head on every step (dynamic b
 bidirectional time-major GRU with a softmax head on the last step (static shapes); LSTM with
 static batch 1 and T = 20; GRU + sigmoid (dynamic); streaming models whose state is a graph
 input and output (LSTM x, h, c -> y, hn, cn; 2-layer GRU x, h -> y, hn; LSTM on a (T, F) input
-without a batch axis); and two the frontend refuses by name: nn.RNN (the exporter unrolls it
-over time) and Conv1d + GRU.
+without a batch axis); nn.RNN with relu, which the exporter unrolls over time (the frontend
+re-rolls it); and two the frontend refuses by name: a bidirectional nn.RNN (unrolled, not
+re-rolled) and Conv1d + GRU. `--only NAME ...` writes just those cases.
 """
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def main() -> None:
     from torch import nn
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="tests/fixtures/onnx_dynamo")
-    out = Path(ap.parse_args().out)
+    ap.add_argument("--only", nargs="*", help="write only these cases")
+    opts = ap.parse_args()
+    out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     B, T = torch.export.Dim("batch"), torch.export.Dim("time")
@@ -95,7 +98,16 @@ def main() -> None:
             y, (hn, cn) = self.rnn(x[:, None, :], (h, c))
             return self.fc(y[:, 0]), hn, cn
 
-    class ReluRNN(nn.Module):      # refused: the exporter unrolls nn.RNN over time
+    class BiRNN(nn.Module):        # refused: unrolled in both directions
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.RNN(4, 5, batch_first=True, bidirectional=True)
+            self.fc = nn.Linear(10, 2)
+
+        def forward(self, x):
+            return self.fc(self.rnn(x)[0])
+
+    class ReluRNN(nn.Module):      # the exporter unrolls nn.RNN over time; rnnc re-rolls it
         def __init__(self):
             super().__init__()
             self.rnn = nn.RNN(4, 7, nonlinearity="relu", batch_first=True)
@@ -130,8 +142,11 @@ def main() -> None:
          ["x", "h", "c"], ["y", "hn", "cn"]),
         ("rnn_relu", ReluRNN(), (torch.randn(2, 9, 4),), None, ["x"], ["y"]),
         ("conv_gru", ConvGRU(), (torch.randn(2, 9, 4),), None, ["x"], ["y"]),
+        ("birnn", BiRNN(), (torch.randn(1, 6, 4),), None, ["x"], ["y"]),
     ]
     for name, model, args, dyn, ins, outs in cases:
+        if opts.only and name not in opts.only:
+            continue
         model.eval()
         path = out / f"{name}.onnx"
         torch.onnx.export(model, args, str(path), dynamo=True, dynamic_shapes=dyn, input_names=ins,

@@ -18,6 +18,7 @@ from ..errors import RnncError, UnsupportedError
 from . import onnx_ops, onnx_select, onnx_state  # noqa: F401  (importing registers the op handlers)
 from .onnx_fold import any_symbolic, attr, concrete, fold_constant, fold_symbolic, is_foldable
 from .onnx_lowering import OPS, Lowering
+from .onnx_reroll import reroll_unrolled_rnns
 from .onnx_tensors import external_data_from, safe_name as _safe_name, tensor_array
 from .onnx_values import Axis, Graph, Seq, seq_shape
 
@@ -37,6 +38,9 @@ def load_onnx(path: str) -> ir.Model:
     where = None
     try:
         with external_data_from(Path(path).parent):
+            where = "unrolled RNN steps"
+            reroll_unrolled_rnns(model.graph, _opset(model))
+            where = None
             nodes = _live_nodes(model.graph)
             low = Lowering(Graph(), [], path, opset=_opset(model))
             _bind_inputs(model.graph, nodes, low)

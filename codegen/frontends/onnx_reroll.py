@@ -1,0 +1,220 @@
+"""Re-rolling a simple RNN that PyTorch's default exporter unrolled over time.
+
+torch.onnx.export(dynamo=True) writes nn.RNN step by step for the traced sequence length:
+
+    P   = X @ Wt + b_ih                              (all steps' input terms, X time-major)
+    h_0 = act(c + squeeze(P[0:1]))                   c: the constant h0 @ Rt + b_hh = b_hh (h0 = 0)
+    h_t = act((h_{t-1} @ Rt + b_hh) + squeeze(P[t:t+1]))
+    Y   = concat(h_0, ..., h_{T-1}, axis 0)          act: Tanh or Relu
+
+This pass finds that chain (every step the same Rt and b_hh, the steps in order, each h used
+only by the next step and the concat) and replaces it with the ONNX RNN node it came from plus
+the Squeeze of its direction axis, so the model compiles as a recurrent layer for any number of
+steps, streaming included. What does not match exactly (a reverse or bidirectional layer, an
+initial state that is not zero, h_n taken from the chain) is left alone and is refused later
+with the way out (onnx_select.UNROLLED).
+"""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from .onnx_fold import attr
+from .onnx_tensors import tensor_array
+
+ACTIVATIONS = {"Tanh": "Tanh", "Relu": "Relu"}
+
+
+def reroll_unrolled_rnns(graph, opset: int) -> int:
+    """Rewrite every unrolled simple RNN in graph (in place); returns how many were re-rolled."""
+    count = 0
+    while True:
+        ctx = _Graph(graph)
+        for concat in [n for n in graph.node if n.op_type == "Concat"]:
+            chain = _match(ctx, concat)
+            if chain is not None:
+                _replace(graph, ctx, concat, chain, opset, count)
+                count += 1
+                break
+        else:
+            return count
+
+
+class _Graph:
+    """Producers, consumers and constants of a graph."""
+
+    def __init__(self, graph):
+        self.producer = {o: n for n in graph.node for o in n.output}
+        self.uses: dict[str, list] = {}
+        for n in graph.node:
+            for i in n.input:
+                self.uses.setdefault(i, []).append(n)
+        for o in graph.output:
+            self.uses.setdefault(o.name, []).append(None)
+        self.inits = {t.name: t for t in graph.initializer}
+        self.decoded: dict[str, np.ndarray] = {}
+
+    def const(self, name: str):
+        if name in self.inits:     # decoded once: every step names the same recurrent weights
+            if name not in self.decoded:
+                self.decoded[name] = tensor_array(self.inits[name], "initializer")
+            return self.decoded[name]
+        n = self.producer.get(name)
+        if n is not None and n.op_type == "Constant" and attr(n, "value") is not None:
+            return np.asarray(attr(n, "value"))
+        return None
+
+    def node(self, name: str, op_type: str):
+        n = self.producer.get(name)
+        return n if n is not None and n.op_type == op_type else None
+
+    def only_used_by(self, name: str, nodes) -> bool:
+        return all(u is not None and any(u is n for n in nodes) for u in self.uses.get(name, []))
+
+
+def _match(g: _Graph, concat):
+    """The chain behind concat as a dict, or None when it is not an unrolled simple RNN."""
+    if int(attr(concat, "axis", 0)) != 0 or not concat.input:
+        return None
+    acts = [g.producer.get(i) for i in concat.input]
+    if any(a is None or a.op_type not in ACTIVATIONS for a in acts) or len({a.op_type for a in acts}) != 1:
+        return None
+    P = Rt = b_hh = None
+    members = []
+    for t, act in enumerate(acts):
+        add = g.node(act.input[0], "Add")
+        if add is None or len(add.input) != 2:
+            return None
+        step = None
+        for k in (0, 1):
+            sq = _step_slice(g, add.input[k], t)
+            if sq is not None:
+                step, other = sq, add.input[1 - k]
+                break
+        if step is None:
+            return None
+        squeeze, slc, source = step
+        if P is None:
+            P = source
+        elif source != P:
+            return None
+        if t == 0:
+            c = g.const(other)
+            rec = None
+        else:
+            rec = _recurrent(g, other, acts[t - 1].output[0])
+            if rec is None:
+                return None
+            r, b, mm, radd = rec
+            if Rt is None:
+                Rt, b_hh = r, b
+            elif not (np.array_equal(r, Rt) and np.array_equal(b, b_hh)):
+                return None
+            members += [mm, radd]
+        members += [act, add, squeeze, slc]
+    proj = _projection(g, P)
+    if proj is None:
+        return None
+    X, Wt, b_ih, pm = proj
+    H = Wt.shape[1]
+    if Rt is None:                       # one step: no recurrent weights in the graph
+        return None
+    if Rt.shape != (H, H) or b_hh.shape[-1] != H or b_ih.shape[-1] != H:
+        return None
+    if c is None or c.ndim == 0 or c.shape[-1] != H or not np.array_equal(c.reshape(-1, H),
+                                                                         np.broadcast_to(b_hh, (c.size // H, H))):
+        return None                      # the first step starts from a state other than 0 (c = b_hh per row)
+    if not g.only_used_by(X, pm[:1]):
+        return None                      # X feeds another chain too: a bidirectional layer
+    members += pm
+    inner = [m.output[0] for m in members if m not in acts] + [P]
+    for name in inner:
+        if not g.only_used_by(name, members):
+            return None
+    for t, act in enumerate(acts):       # h_t: the next step and the concat only
+        if not g.only_used_by(act.output[0], members + [concat]):
+            return None
+    return dict(X=X, Wt=Wt, Rt=Rt, b_ih=np.broadcast_to(b_ih, (H,)), b_hh=np.broadcast_to(b_hh, (H,)),
+                act=acts[0].op_type, members=members, H=H)
+
+
+def _step_slice(g: _Graph, name: str, t: int):
+    """(Squeeze, Slice, sliced tensor) when name is squeeze(P[t:t+1]) along axis 0, else None."""
+    sq = g.node(name, "Squeeze")
+    if sq is None:
+        return None
+    axes = attr(sq, "axes") if len(sq.input) < 2 else g.const(sq.input[1])
+    if axes is None or list(np.asarray(axes).reshape(-1)) != [0]:
+        return None
+    slc = g.node(sq.input[0], "Slice")
+    if slc is None or len(slc.input) < 4:
+        return None
+    parts = [g.const(i) if i else None for i in slc.input[1:5]] + [None] * (5 - len(slc.input))
+    starts, ends, axes, steps = parts[:4]
+    if any(v is None for v in (starts, ends, axes)):
+        return None
+    if [int(v) for v in np.reshape(starts, -1)] != [t] or [int(v) for v in np.reshape(ends, -1)] != [t + 1] \
+            or [int(v) for v in np.reshape(axes, -1)] != [0]:
+        return None
+    if steps is not None and [int(v) for v in np.reshape(steps, -1)] != [1]:
+        return None
+    return sq, slc, slc.input[0]
+
+
+def _affine(g: _Graph, name: str, v: str | None = None):
+    """(v, Wt, b, MatMul, Add) when name is v @ Wt + b with constant Wt (2-D) and b (v given, or
+    any non-constant v), else None."""
+    add = g.node(name, "Add")
+    if add is None:
+        return None
+    for k in (0, 1):
+        mm = g.node(add.input[k], "MatMul")
+        b = g.const(add.input[1 - k])
+        if mm is None or b is None or (mm.input[0] != v if v is not None else g.const(mm.input[0]) is not None):
+            continue
+        w = g.const(mm.input[1])
+        if w is not None and w.ndim == 2 and b.size == w.shape[1]:
+            return mm.input[0], w.astype(np.float32), b.astype(np.float32).reshape(-1), mm, add
+    return None
+
+
+def _recurrent(g: _Graph, name: str, h_prev: str):
+    """(Rt, b_hh, MatMul, Add) when name is h_prev @ Rt + b_hh, else None."""
+    m = _affine(g, name, h_prev)
+    return None if m is None else m[1:]
+
+
+def _projection(g: _Graph, name: str):
+    """(X, Wt, b_ih, [nodes]) when name is X @ Wt + b_ih, else None."""
+    m = _affine(g, name)
+    return None if m is None else (m[0], m[1], m[2], [m[3], m[4]])
+
+
+def _replace(graph, g: _Graph, concat, chain: dict, opset: int, k: int) -> None:
+    """The chain's nodes out; an RNN node and the Squeeze of its direction axis in, where the
+    concat was (its inputs are all computed before it)."""
+    H, tag = chain["H"], f"rnnc_rerolled{k}"
+    names = {"W": f"{tag}_W", "R": f"{tag}_R", "B": f"{tag}_B", "Y": f"{tag}_Y", "axes": f"{tag}_axes"}
+    graph.initializer.extend([
+        numpy_helper.from_array(np.ascontiguousarray(chain["Wt"].T)[None], names["W"]),
+        numpy_helper.from_array(np.ascontiguousarray(chain["Rt"].T)[None], names["R"]),
+        numpy_helper.from_array(np.concatenate([chain["b_ih"], chain["b_hh"]]).astype(np.float32)[None], names["B"])])
+    rnn = helper.make_node("RNN", [chain["X"], names["W"], names["R"], names["B"]], [names["Y"]],
+                           name=f"{tag}", hidden_size=H, activations=[chain["act"]])
+    if opset >= 13:
+        graph.initializer.append(numpy_helper.from_array(np.array([1], np.int64), names["axes"]))
+        squeeze = helper.make_node("Squeeze", [names["Y"], names["axes"]], [concat.output[0]], name=f"{tag}_squeeze")
+    else:
+        squeeze = helper.make_node("Squeeze", [names["Y"]], [concat.output[0]], name=f"{tag}_squeeze", axes=[1])
+    drop = {id(n) for n in chain["members"]} | {id(concat)}
+    kept = []
+    for n in graph.node:
+        if n is concat:
+            kept += [rnn, squeeze]
+        elif id(n) not in drop:
+            c = onnx.NodeProto()      # a copy: the graph's own messages go with the clear below
+            c.CopyFrom(n)
+            kept.append(c)
+    del graph.node[:]
+    graph.node.extend(kept)
