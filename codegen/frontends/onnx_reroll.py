@@ -80,46 +80,15 @@ def _match(g: _Graph, concat):
     acts = [g.producer.get(i) for i in concat.input]
     if any(a is None or a.op_type not in ACTIVATIONS for a in acts) or len({a.op_type for a in acts}) != 1:
         return None
-    P = Rt = b_hh = None
-    members = []
-    for t, act in enumerate(acts):
-        add = g.node(act.input[0], "Add")
-        if add is None or len(add.input) != 2:
-            return None
-        step = None
-        for k in (0, 1):
-            sq = _step_slice(g, add.input[k], t)
-            if sq is not None:
-                step, other = sq, add.input[1 - k]
-                break
-        if step is None:
-            return None
-        squeeze, slc, source = step
-        if P is None:
-            P = source
-        elif source != P:
-            return None
-        if t == 0:
-            c = g.const(other)
-            rec = None
-        else:
-            rec = _recurrent(g, other, acts[t - 1].output[0])
-            if rec is None:
-                return None
-            r, b, mm, radd = rec
-            if Rt is None:
-                Rt, b_hh = r, b
-            elif not (np.array_equal(r, Rt) and np.array_equal(b, b_hh)):
-                return None
-            members += [mm, radd]
-        members += [act, add, squeeze, slc]
+    steps = _steps(g, acts)
+    if steps is None:
+        return None
+    P, Rt, b_hh, c, members = steps
     proj = _projection(g, P)
     if proj is None:
         return None
     X, Wt, b_ih, pm = proj
     H = Wt.shape[1]
-    if Rt is None:                       # one step: no recurrent weights in the graph
-        return None
     if Rt.shape != (H, H) or b_hh.shape[-1] != H or b_ih.shape[-1] != H:
         return None
     if c is None or c.ndim == 0 or c.shape[-1] != H or not np.array_equal(c.reshape(-1, H),
@@ -129,14 +98,42 @@ def _match(g: _Graph, concat):
         return None                      # X feeds another chain too: a bidirectional layer
     members += pm
     inner = [m.output[0] for m in members if m not in acts] + [P]
-    for name in inner:
-        if not g.only_used_by(name, members):
-            return None
-    for t, act in enumerate(acts):       # h_t: the next step and the concat only
-        if not g.only_used_by(act.output[0], members + [concat]):
-            return None
+    if not all(g.only_used_by(name, members) for name in inner):
+        return None
+    if not all(g.only_used_by(act.output[0], members + [concat]) for act in acts):
+        return None                      # h_t feeds the next step and the concat only (no h_n)
     return dict(X=X, Wt=Wt, Rt=Rt, b_ih=np.broadcast_to(b_ih, (H,)), b_hh=np.broadcast_to(b_hh, (H,)),
                 act=acts[0].op_type, members=members, H=H)
+
+
+def _steps(g: _Graph, acts):
+    """(P, Rt, b_hh, the first step's constant, the steps' nodes) when act t computes
+    act(h_{t-1} @ Rt + b_hh + squeeze(P[t:t+1])) for t > 0 and act(c + squeeze(P[0:1])), else None."""
+    P = Rt = b_hh = c = None
+    members = []
+    for t, act in enumerate(acts):
+        add = g.node(act.input[0], "Add")
+        if add is None or len(add.input) != 2:
+            return None
+        found = [(s, add.input[1 - k]) for k in (0, 1) for s in [_step_slice(g, add.input[k], t)] if s is not None]
+        if not found:
+            return None
+        (squeeze, slc, source), other = found[0]
+        if P is not None and source != P:
+            return None
+        P = source
+        if t == 0:
+            c = g.const(other)
+        else:
+            rec = _recurrent(g, other, acts[t - 1].output[0])
+            if rec is None or (Rt is not None and not (np.array_equal(rec[0], Rt) and np.array_equal(rec[1], b_hh))):
+                return None
+            Rt, b_hh = rec[0], rec[1]
+            members += [rec[2], rec[3]]
+        members += [act, add, squeeze, slc]
+    if Rt is None:                       # one step: no recurrent weights in the graph
+        return None
+    return P, Rt, b_hh, c, members
 
 
 def _step_slice(g: _Graph, name: str, t: int):
