@@ -32,8 +32,9 @@ MODELS = {
     "stream_gru2": ("BTF", 3, 8, 6),
     "stream_lstm_2d": ("T", 1, 5, 6),
     "rnn_relu": ("BTF", 2, 9, 4),      # nn.RNN, unrolled by the exporter at T = 9, re-rolled by rnnc
+    "stream_rnn2": ("BTF", 2, 5, 6),   # a streaming 2-layer nn.RNN, unrolled at T = 5
 }
-STREAMING = ("stream_lstm", "stream_gru2", "stream_lstm_2d")
+STREAMING = ("stream_lstm", "stream_gru2", "stream_lstm_2d", "stream_rnn2")
 
 
 def _x(name, seed=0):

@@ -10,8 +10,8 @@ Cases: 2-layer batch-first LSTM with dropout and a head on every step (dynamic b
 bidirectional time-major GRU with a softmax head on the last step (static shapes); LSTM with
 static batch 1 and T = 20; GRU + sigmoid (dynamic); streaming models whose state is a graph
 input and output (LSTM x, h, c -> y, hn, cn; 2-layer GRU x, h -> y, hn; LSTM on a (T, F) input
-without a batch axis); nn.RNN with relu, which the exporter unrolls over time (the frontend
-re-rolls it); and two the frontend refuses by name: a bidirectional nn.RNN (unrolled, not
+without a batch axis); nn.RNN with relu, and a streaming 2-layer nn.RNN (x, h -> y, hn), which
+the exporter unrolls over time (the frontend re-rolls them); and two the frontend refuses by name: a bidirectional nn.RNN (unrolled, not
 re-rolled) and Conv1d + GRU. `--only NAME ...` writes just those cases.
 """
 from __future__ import annotations
@@ -98,6 +98,16 @@ def main() -> None:
             y, (hn, cn) = self.rnn(x[:, None, :], (h, c))
             return self.fc(y[:, 0]), hn, cn
 
+    class StreamRNN2(nn.Module):   # x, h -> y, hn; nn.RNN unrolled at T = 5, re-rolled by rnnc
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.RNN(6, 10, num_layers=2, batch_first=True)
+            self.fc = nn.Linear(10, 2)
+
+        def forward(self, x, h):
+            y, hn = self.rnn(x, h)
+            return self.fc(y), hn
+
     class BiRNN(nn.Module):        # refused: unrolled in both directions
         def __init__(self):
             super().__init__()
@@ -143,6 +153,7 @@ def main() -> None:
         ("rnn_relu", ReluRNN(), (torch.randn(2, 9, 4),), None, ["x"], ["y"]),
         ("conv_gru", ConvGRU(), (torch.randn(2, 9, 4),), None, ["x"], ["y"]),
         ("birnn", BiRNN(), (torch.randn(1, 6, 4),), None, ["x"], ["y"]),
+        ("stream_rnn2", StreamRNN2(), (torch.randn(2, 5, 6), zeros(2, 2, 10)), None, ["x", "h"], ["y", "hn"]),
     ]
     for name, model, args, dyn, ins, outs in cases:
         if opts.only and name not in opts.only:

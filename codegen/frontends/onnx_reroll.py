@@ -3,16 +3,19 @@
 torch.onnx.export(dynamo=True) writes nn.RNN step by step for the traced sequence length:
 
     P   = X @ Wt + b_ih                              (all steps' input terms, X time-major)
-    h_0 = act(c + squeeze(P[0:1]))                   c: the constant h0 @ Rt + b_hh = b_hh (h0 = 0)
+    h_0 = act(c + squeeze(P[0:1]))                   c: the constant h0 @ Rt + b_hh = b_hh (h0 = 0),
+                                                     or h0 @ Rt + b_hh with h0 = unsqueeze(squeeze(h[l]))
     h_t = act((h_{t-1} @ Rt + b_hh) + squeeze(P[t:t+1]))
     Y   = concat(h_0, ..., h_{T-1}, axis 0)          act: Tanh or Relu
+    h_n = unsqueeze(squeeze(h_{T-1}))                (when the model returns it)
 
 This pass finds that chain (every step the same Rt and b_hh, the steps in order, each h used
-only by the next step and the concat) and replaces it with the ONNX RNN node it came from plus
-the Squeeze of its direction axis, so the model compiles as a recurrent layer for any number of
-steps, streaming included. What does not match exactly (a reverse or bidirectional layer, an
-initial state that is not zero, h_n taken from the chain) is left alone and is refused later
-with the way out (onnx_select.UNROLLED).
+only by the next step and the concat, the last one maybe as h_n) and replaces it with the ONNX
+RNN node it came from (initial_h h[l], Y_h h_n) plus the Squeeze of its direction axis, so the
+model compiles as a recurrent layer for any number of steps, its state streaming in and out as
+the model's own tensors. What does not match exactly (a reverse or bidirectional layer, a
+constant initial state that is not zero, other uses of the steps) is left alone and is refused
+later with the way out (onnx_select.UNROLLED).
 """
 from __future__ import annotations
 
@@ -83,7 +86,7 @@ def _match(g: _Graph, concat):
     steps = _steps(g, acts)
     if steps is None:
         return None
-    P, Rt, b_hh, c, members = steps
+    P, Rt, b_hh, c, h0, members = steps
     proj = _projection(g, P)
     if proj is None:
         return None
@@ -91,25 +94,59 @@ def _match(g: _Graph, concat):
     H = Wt.shape[1]
     if Rt.shape != (H, H) or b_hh.shape[-1] != H or b_ih.shape[-1] != H:
         return None
-    if c is None or c.ndim == 0 or c.shape[-1] != H or not np.array_equal(c.reshape(-1, H),
-                                                                         np.broadcast_to(b_hh, (c.size // H, H))):
-        return None                      # the first step starts from a state other than 0 (c = b_hh per row)
+    if h0 is None and (c.ndim == 0 or c.shape[-1] != H or not np.array_equal(c.reshape(-1, H),
+                                                                           np.broadcast_to(b_hh, (c.size // H, H)))):
+        return None                      # a constant first step other than from 0 (c = b_hh per row)
     if not g.only_used_by(X, pm[:1]):
         return None                      # X feeds another chain too: a bidirectional layer
     members += pm
     inner = [m.output[0] for m in members if m not in acts] + [P]
     if not all(g.only_used_by(name, members) for name in inner):
         return None
-    if not all(g.only_used_by(act.output[0], members + [concat]) for act in acts):
-        return None                      # h_t feeds the next step and the concat only (no h_n)
+    hn = _final_state(g, acts[-1].output[0], members + [concat])
+    if not all(g.only_used_by(act.output[0], members + [concat]) for act in acts[:-1]) or hn is False:
+        return None                      # h_t feeds the next step and the concat only, h_T maybe h_n
     return dict(X=X, Wt=Wt, Rt=Rt, b_ih=np.broadcast_to(b_ih, (H,)), b_hh=np.broadcast_to(b_hh, (H,)),
-                act=acts[0].op_type, members=members, H=H)
+                act=acts[0].op_type, members=members + list(hn or ()), H=H, h0=_state_source(g, h0),
+                yh=hn[1].output[0] if hn else "")
+
+
+def _final_state(g: _Graph, last: str, chain):
+    """h_T's other use: None (none), (Squeeze, Unsqueeze) when it is unsqueeze(squeeze(h_T, 0), 0)
+    (PyTorch's h_n of one layer, (1, B, H), which is the RNN's Y_h), or False (anything else)."""
+    others = [u for u in g.uses.get(last, []) if u is None or not any(u is n for n in chain)]
+    if not others:
+        return None
+    sq = others[0]
+    if len(others) != 1 or sq is None or sq.op_type != "Squeeze" or not _axes0(g, sq):
+        return False
+    uses = g.uses.get(sq.output[0], [])
+    un = uses[0] if len(uses) == 1 else None
+    if un is None or un.op_type != "Unsqueeze" or not _axes0(g, un):
+        return False
+    return sq, un
+
+
+def _state_source(g: _Graph, h0: str | None) -> str:
+    """The RNN's initial_h: h0, or S where h0 is unsqueeze(squeeze(S, 0), 0) (PyTorch's h[l])."""
+    if h0 is None:
+        return ""
+    un = g.node(h0, "Unsqueeze")
+    sq = g.node(un.input[0], "Squeeze") if un is not None and _axes0(g, un) else None
+    return sq.input[0] if sq is not None and _axes0(g, sq) else h0
+
+
+def _axes0(g: _Graph, node) -> bool:
+    """Whether a Squeeze / Unsqueeze works on axis 0 alone."""
+    axes = attr(node, "axes") if len(node.input) < 2 else g.const(node.input[1])
+    return axes is not None and [int(v) for v in np.reshape(axes, -1)] == [0]
 
 
 def _steps(g: _Graph, acts):
-    """(P, Rt, b_hh, the first step's constant, the steps' nodes) when act t computes
-    act(h_{t-1} @ Rt + b_hh + squeeze(P[t:t+1])) for t > 0 and act(c + squeeze(P[0:1])), else None."""
-    P = Rt = b_hh = c = None
+    """(P, Rt, b_hh, the first step's constant c, the initial state h0, the steps' nodes) when act t
+    computes act(h_{t-1} @ Rt + b_hh + squeeze(P[t:t+1])) for t > 0 and act(c + squeeze(P[0:1]))
+    (zero initial state; h0 None) or act(h0 @ Rt + b_hh + squeeze(P[0:1])) (c None), else None."""
+    P = Rt = b_hh = c = h0 = None
     members = []
     for t, act in enumerate(acts):
         add = g.node(act.input[0], "Add")
@@ -124,6 +161,12 @@ def _steps(g: _Graph, acts):
         P = source
         if t == 0:
             c = g.const(other)
+            first = None if c is not None else _affine(g, other)    # h0 @ Rt + b_hh: h0 a state
+            if c is None and first is None:
+                return None
+            if first is not None:
+                h0, Rt, b_hh = first[0], first[1], first[2]
+                members += [first[3], first[4]]
         else:
             rec = _recurrent(g, other, acts[t - 1].output[0])
             if rec is None or (Rt is not None and not (np.array_equal(rec[0], Rt) and np.array_equal(rec[1], b_hh))):
@@ -133,16 +176,13 @@ def _steps(g: _Graph, acts):
         members += [act, add, squeeze, slc]
     if Rt is None:                       # one step: no recurrent weights in the graph
         return None
-    return P, Rt, b_hh, c, members
+    return P, Rt, b_hh, c, h0, members
 
 
 def _step_slice(g: _Graph, name: str, t: int):
     """(Squeeze, Slice, sliced tensor) when name is squeeze(P[t:t+1]) along axis 0, else None."""
     sq = g.node(name, "Squeeze")
-    if sq is None:
-        return None
-    axes = attr(sq, "axes") if len(sq.input) < 2 else g.const(sq.input[1])
-    if axes is None or list(np.asarray(axes).reshape(-1)) != [0]:
+    if sq is None or not _axes0(g, sq):
         return None
     slc = g.node(sq.input[0], "Slice")
     if slc is None or len(slc.input) < 4:
@@ -197,8 +237,9 @@ def _replace(graph, g: _Graph, concat, chain: dict, opset: int, k: int) -> None:
         numpy_helper.from_array(np.ascontiguousarray(chain["Wt"].T)[None], names["W"]),
         numpy_helper.from_array(np.ascontiguousarray(chain["Rt"].T)[None], names["R"]),
         numpy_helper.from_array(np.concatenate([chain["b_ih"], chain["b_hh"]]).astype(np.float32)[None], names["B"])])
-    rnn = helper.make_node("RNN", [chain["X"], names["W"], names["R"], names["B"]], [names["Y"]],
-                           name=f"{tag}", hidden_size=H, activations=[chain["act"]])
+    ins = [chain["X"], names["W"], names["R"], names["B"]] + (["", chain["h0"]] if chain["h0"] else [])
+    outs = [names["Y"]] + ([chain["yh"]] if chain["yh"] else [])
+    rnn = helper.make_node("RNN", ins, outs, name=f"{tag}", hidden_size=H, activations=[chain["act"]])
     if opset >= 13:
         graph.initializer.append(numpy_helper.from_array(np.array([1], np.int64), names["axes"]))
         squeeze = helper.make_node("Squeeze", [names["Y"], names["axes"]], [concat.output[0]], name=f"{tag}_squeeze")
