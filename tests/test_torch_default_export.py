@@ -33,6 +33,7 @@ MODELS = {
     "stream_lstm_2d": ("T", 1, 5, 6),
     "rnn_relu": ("BTF", 2, 9, 4),      # nn.RNN, unrolled by the exporter at T = 9, re-rolled by rnnc
     "stream_rnn2": ("BTF", 2, 5, 6),   # a streaming 2-layer nn.RNN, unrolled at T = 5
+    "birnn": ("BTF", 1, 6, 4),         # a bidirectional nn.RNN, both directions unrolled
 }
 STREAMING = ("stream_lstm", "stream_gru2", "stream_lstm_2d", "stream_rnn2")
 
@@ -167,8 +168,24 @@ def test_rerolled_rnn_runs_any_number_of_steps(tmp_path):
     np.testing.assert_allclose(got[:, :9].reshape(-1), want.reshape(-1), atol=2e-5, rtol=1e-4)
 
 
+def test_unrolled_steps_that_are_not_one_rnn_are_refused(tmp_path):
+    """Steps of the unrolled chain with different recurrent weights are not an nn.RNN: left
+    unrolled and refused with the way out."""
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(str(FIX / "rnn_relu.onnx"))           # the weights read from rnn_relu.onnx.data
+    inits = {t.name: t for t in m.graph.initializer}
+    step = [n for n in m.graph.node if n.op_type == "MatMul" and n.input[1] in inits
+            and numpy_helper.to_array(inits[n.input[1]]).shape == (7, 7)][-1]
+    other = numpy_helper.to_array(inits[step.input[1]]) * 0.5
+    m.graph.initializer.append(numpy_helper.from_array(other.astype(np.float32), "other_R"))
+    step.input[1] = "other_R"
+    onnx.save(m, str(tmp_path / "m.onnx"))
+    with pytest.raises(UnsupportedError, match="unrolled over time"):
+        compile_model(str(tmp_path / "m.onnx"), str(tmp_path / "o"), scheme="float")
+
+
 @pytest.mark.parametrize("name,needle", [
-    ("birnn", "unrolled over time"),
     ("conv_gru", "operator Conv is not supported"),
 ])
 def test_what_the_default_exporter_writes_that_rnnc_refuses_is_named(name, needle):

@@ -10,9 +10,9 @@ Cases: 2-layer batch-first LSTM with dropout and a head on every step (dynamic b
 bidirectional time-major GRU with a softmax head on the last step (static shapes); LSTM with
 static batch 1 and T = 20; GRU + sigmoid (dynamic); streaming models whose state is a graph
 input and output (LSTM x, h, c -> y, hn, cn; 2-layer GRU x, h -> y, hn; LSTM on a (T, F) input
-without a batch axis); nn.RNN with relu, and a streaming 2-layer nn.RNN (x, h -> y, hn), which
-the exporter unrolls over time (the frontend re-rolls them); and two the frontend refuses by name: a bidirectional nn.RNN (unrolled, not
-re-rolled) and Conv1d + GRU. `--only NAME ...` writes just those cases.
+without a batch axis); nn.RNN with relu, a streaming 2-layer nn.RNN (x, h -> y, hn) and a
+bidirectional nn.RNN, which the exporter unrolls over time (the frontend re-rolls them); and
+one the frontend refuses by name: Conv1d + GRU. `--only NAME ...` writes just those cases.
 """
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def main() -> None:
             y, hn = self.rnn(x, h)
             return self.fc(y), hn
 
-    class BiRNN(nn.Module):        # refused: unrolled in both directions
+    class BiRNN(nn.Module):        # both directions unrolled; rnnc re-rolls them into one layer
         def __init__(self):
             super().__init__()
             self.rnn = nn.RNN(4, 5, batch_first=True, bidirectional=True)

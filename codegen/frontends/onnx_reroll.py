@@ -9,13 +9,17 @@ torch.onnx.export(dynamo=True) writes nn.RNN step by step for the traced sequenc
     Y   = concat(h_0, ..., h_{T-1}, axis 0)          act: Tanh or Relu
     h_n = unsqueeze(squeeze(h_{T-1}))                (when the model returns it)
 
-This pass finds that chain (every step the same Rt and b_hh, the steps in order, each h used
-only by the next step and the concat, the last one maybe as h_n) and replaces it with the ONNX
-RNN node it came from (initial_h h[l], Y_h h_n) plus the Squeeze of its direction axis, so the
-model compiles as a recurrent layer for any number of steps, its state streaming in and out as
-the model's own tensors. What does not match exactly (a reverse or bidirectional layer, a
-constant initial state that is not zero, other uses of the steps) is left alone and is refused
-later with the way out (onnx_select.UNROLLED).
+A bidirectional layer adds a backward chain over the time-reversed input terms (a Slice with
+step -1 of its own P), concatenated back in time order, and joins the two on the feature axis.
+
+This pass finds those chains (every step the same Rt and b_hh, the steps in order, each h used
+only by the next step and the concat, the last one maybe as h_n) and replaces them with the
+ONNX RNN node they came from (initial_h h[l], Y_h h_n; direction bidirectional for a pair) plus
+the Squeeze of its direction axis (or the Transpose + Reshape that puts two directions side by
+side), so the model compiles as a recurrent layer for any number of steps, its state streaming
+in and out as the model's own tensors. What does not match exactly (a constant initial state
+that is not zero, steps with different weights, other uses of the steps, a bidirectional layer
+with state) is left alone and is refused later with the way out (onnx_select.UNROLLED).
 """
 from __future__ import annotations
 
@@ -35,13 +39,33 @@ def reroll_unrolled_rnns(graph, opset: int) -> int:
     while True:
         ctx = _Graph(graph)
         for concat in [n for n in graph.node if n.op_type == "Concat"]:
-            chain = _match(ctx, concat)
-            if chain is not None:
-                _replace(graph, ctx, concat, chain, opset, count)
+            chains = _bidirectional(ctx, concat)
+            chain = None if chains else _match(ctx, concat)
+            if chains or chain is not None:
+                _replace(graph, concat, chains or [chain], opset, count)
                 count += 1
                 break
         else:
             return count
+
+
+def _bidirectional(g: "_Graph", concat):
+    """[forward chain, backward chain] when concat joins, on the feature axis, an unrolled forward
+    chain and an unrolled backward one over the same input (PyTorch's bidirectional nn.RNN)."""
+    if len(concat.input) != 2 or int(attr(concat, "axis", 0)) not in (2, -1):
+        return None
+    parts = [g.producer.get(i) for i in concat.input]
+    if any(p is None or p.op_type != "Concat" for p in parts):
+        return None
+    fw, bw = _match(g, parts[0], shared_x=True), _match(g, parts[1], shared_x=True, reverse=True)
+    if fw is None or bw is None or fw["X"] != bw["X"] or fw["act"] != bw["act"] or fw["H"] != bw["H"] \
+            or fw["h0"] or fw["yh"] or bw["h0"] or bw["yh"]:
+        return None
+    if not all(g.only_used_by(part.output[0], [concat]) for part in parts):   # the halves feed the join only
+        return None
+    fw["members"] += [parts[0]]
+    bw["members"] += [parts[1]]
+    return [fw, bw]
 
 
 class _Graph:
@@ -76,17 +100,25 @@ class _Graph:
         return all(u is not None and any(u is n for n in nodes) for u in self.uses.get(name, []))
 
 
-def _match(g: _Graph, concat):
-    """The chain behind concat as a dict, or None when it is not an unrolled simple RNN."""
+def _match(g: _Graph, concat, shared_x: bool = False, reverse: bool = False):
+    """The chain behind concat as a dict, or None when it is not an unrolled simple RNN. reverse:
+    a backward direction (its steps slice the time-reversed input terms; the concat lists them
+    back in time order); shared_x: its input may feed the other direction too."""
     if int(attr(concat, "axis", 0)) != 0 or not concat.input:
         return None
-    acts = [g.producer.get(i) for i in concat.input]
+    acts = [g.producer.get(i) for i in (reversed(concat.input) if reverse else concat.input)]
     if any(a is None or a.op_type not in ACTIVATIONS for a in acts) or len({a.op_type for a in acts}) != 1:
         return None
     steps = _steps(g, acts)
     if steps is None:
         return None
     P, Rt, b_hh, c, h0, members = steps
+    if reverse:
+        flip = _flip(g, P)
+        if flip is None:
+            return None
+        members.append(flip)
+        P = flip.input[0]
     proj = _projection(g, P)
     if proj is None:
         return None
@@ -97,10 +129,10 @@ def _match(g: _Graph, concat):
     if h0 is None and (c.ndim == 0 or c.shape[-1] != H or not np.array_equal(c.reshape(-1, H),
                                                                            np.broadcast_to(b_hh, (c.size // H, H)))):
         return None                      # a constant first step other than from 0 (c = b_hh per row)
-    if not g.only_used_by(X, pm[:1]):
+    if not shared_x and not g.only_used_by(X, pm[:1]):
         return None                      # X feeds another chain too: a bidirectional layer
     members += pm
-    inner = [m.output[0] for m in members if m not in acts] + [P]
+    inner = [m.output[0] for m in members if m not in acts]
     if not all(g.only_used_by(name, members) for name in inner):
         return None
     hn = _final_state(g, acts[-1].output[0], members + [concat])
@@ -109,6 +141,19 @@ def _match(g: _Graph, concat):
     return dict(X=X, Wt=Wt, Rt=Rt, b_ih=np.broadcast_to(b_ih, (H,)), b_hh=np.broadcast_to(b_hh, (H,)),
                 act=acts[0].op_type, members=members + list(hn or ()), H=H, h0=_state_source(g, h0),
                 yh=hn[1].output[0] if hn else "")
+
+
+def _flip(g: _Graph, name: str):
+    """The Slice that reverses its input along axis 0 (starts -1, step -1), or None."""
+    slc = g.node(name, "Slice")
+    if slc is None or len(slc.input) < 5:
+        return None
+    starts, ends, axes, steps = (g.const(i) if i else None for i in slc.input[1:5])
+    if any(v is None for v in (starts, ends, axes, steps)):
+        return None
+    ok = [int(v) for v in np.reshape(starts, -1)] == [-1] and [int(v) for v in np.reshape(axes, -1)] == [0] \
+        and [int(v) for v in np.reshape(steps, -1)] == [-1] and int(np.reshape(ends, -1)[0]) <= -(1 << 31)
+    return slc if ok else None
 
 
 def _final_state(g: _Graph, last: str, chain):
@@ -228,28 +273,35 @@ def _projection(g: _Graph, name: str):
     return None if m is None else (m[0], m[1], m[2], [m[3], m[4]])
 
 
-def _replace(graph, g: _Graph, concat, chain: dict, opset: int, k: int) -> None:
-    """The chain's nodes out; an RNN node and the Squeeze of its direction axis in, where the
-    concat was (its inputs are all computed before it)."""
-    H, tag = chain["H"], f"rnnc_rerolled{k}"
-    names = {"W": f"{tag}_W", "R": f"{tag}_R", "B": f"{tag}_B", "Y": f"{tag}_Y", "axes": f"{tag}_axes"}
+def _replace(graph, concat, chains: list, opset: int, k: int) -> None:
+    """The chains' nodes out; where concat was (its inputs are all computed before it), an RNN
+    node, then for one direction the Squeeze of its direction axis, for two the Transpose and
+    Reshape that put the directions side by side on the feature axis (T, B, 2H)."""
+    first, H, tag = chains[0], chains[0]["H"], f"rnnc_rerolled{k}"
+    names = {n: f"{tag}_{n}" for n in ("W", "R", "B", "Y", "axes", "YT", "shape")}
     graph.initializer.extend([
-        numpy_helper.from_array(np.ascontiguousarray(chain["Wt"].T)[None], names["W"]),
-        numpy_helper.from_array(np.ascontiguousarray(chain["Rt"].T)[None], names["R"]),
-        numpy_helper.from_array(np.concatenate([chain["b_ih"], chain["b_hh"]]).astype(np.float32)[None], names["B"])])
-    ins = [chain["X"], names["W"], names["R"], names["B"]] + (["", chain["h0"]] if chain["h0"] else [])
-    outs = [names["Y"]] + ([chain["yh"]] if chain["yh"] else [])
-    rnn = helper.make_node("RNN", ins, outs, name=f"{tag}", hidden_size=H, activations=[chain["act"]])
-    if opset >= 13:
+        numpy_helper.from_array(np.stack([np.ascontiguousarray(c["Wt"].T) for c in chains]), names["W"]),
+        numpy_helper.from_array(np.stack([np.ascontiguousarray(c["Rt"].T) for c in chains]), names["R"]),
+        numpy_helper.from_array(np.stack([np.concatenate([c["b_ih"], c["b_hh"]]).astype(np.float32)
+                                          for c in chains]), names["B"])])
+    ins = [first["X"], names["W"], names["R"], names["B"]] + (["", first["h0"]] if first["h0"] else [])
+    outs = [names["Y"]] + ([first["yh"]] if first["yh"] else [])
+    new = [helper.make_node("RNN", ins, outs, name=tag, hidden_size=H, activations=[first["act"]] * len(chains),
+                            direction="bidirectional" if len(chains) == 2 else "forward")]
+    if len(chains) == 2:
+        graph.initializer.append(numpy_helper.from_array(np.array([0, 0, -1], np.int64), names["shape"]))
+        new += [helper.make_node("Transpose", [names["Y"]], [names["YT"]], name=f"{tag}_transpose", perm=[0, 2, 1, 3]),
+                helper.make_node("Reshape", [names["YT"], names["shape"]], [concat.output[0]], name=f"{tag}_reshape")]
+    elif opset >= 13:
         graph.initializer.append(numpy_helper.from_array(np.array([1], np.int64), names["axes"]))
-        squeeze = helper.make_node("Squeeze", [names["Y"], names["axes"]], [concat.output[0]], name=f"{tag}_squeeze")
+        new.append(helper.make_node("Squeeze", [names["Y"], names["axes"]], [concat.output[0]], name=f"{tag}_squeeze"))
     else:
-        squeeze = helper.make_node("Squeeze", [names["Y"]], [concat.output[0]], name=f"{tag}_squeeze", axes=[1])
-    drop = {id(n) for n in chain["members"]} | {id(concat)}
+        new.append(helper.make_node("Squeeze", [names["Y"]], [concat.output[0]], name=f"{tag}_squeeze", axes=[1]))
+    drop = {id(n) for c in chains for n in c["members"]} | {id(concat)}
     kept = []
     for n in graph.node:
         if n is concat:
-            kept += [rnn, squeeze]
+            kept += new
         elif id(n) not in drop:
             c = onnx.NodeProto()      # a copy: the graph's own messages go with the clear below
             c.CopyFrom(n)

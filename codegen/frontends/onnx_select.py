@@ -17,7 +17,7 @@ BIG = 1 << 30   # Slice ends at or beyond this mean "to the end"
 #: a graph that takes single time steps one by one is a recurrent layer unrolled over time
 UNROLLED = ("the graph takes time step {step} on its own: a recurrent layer was unrolled over time "
             "(torch.onnx.export with dynamo=True, the default, writes nn.RNN step by step; rnnc re-rolls "
-            "forward nn.RNN layers, not this one); export it "
+            "nn.RNN layers, stacked, bidirectional or streaming, not this one); export it "
             "with dynamo=False, which keeps the ONNX RNN operator, or use nn.GRU / nn.LSTM, which the "
             "default exporter keeps whole")
 
