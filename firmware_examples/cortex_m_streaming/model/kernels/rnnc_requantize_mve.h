@@ -40,6 +40,17 @@ static inline void rnnc_mve_store_s16(int16_t *p, int32x4_t v)
 {
     vstrhq_s32(p, v);
 }
+
+/* four int8 / int16 values widened to int32 lanes */
+static inline int32x4_t rnnc_mve_load_s8(const int8_t *p)
+{
+    return vldrbq_s32(p);
+}
+
+static inline int32x4_t rnnc_mve_load_s16(const int16_t *p)
+{
+    return vldrhq_s32(p);
+}
 #endif
 
 #endif /* RNNC_REQUANTIZE_MVE_H */
