@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from codegen import ir
 from codegen.api import compile_ir, compile_model, verify_compiled
 from codegen.errors import RnncError, UnsupportedError
 from codegen.qmodel import NUMPY_TYPES, QModel
@@ -247,6 +248,18 @@ def test_layers_without_tflite_operators_run_on_the_m55(layer_schemes, segments,
     if shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm"):   # the CPU's layers on the M55
         res = verify_compiled(str(out), np.random.default_rng(1).standard_normal((2, 6, 5)).astype(np.float32))
         assert res.ok, res.summary()
+
+
+def test_a_split_model_keeping_the_last_step(tmp_path):
+    """An int8 GRU on the M55 between an LSTM and a last-step + dense head on the NPU: the head's
+    invocation takes the GRU's steps and returns one."""
+    _vela()
+    calib = np.random.default_rng(3).standard_normal((6, 10, 5)).astype(np.float32)
+    m = model([recurrent("lstm", 5, 8), recurrent("gru", 8, 6, seed=5, name="gru1"), ir.LastStepLayer("last", 6),
+               dense(6, 3)], 5, name="ls")
+    out = tmp_path / "out"
+    compile_ir(m, str(out), target="ethos-u65-256", calib=calib, npu_steps=4)
+    check_glue(out, "ethos-u65-256", 4, tmp_path, segments=[(0, 0, True), (1, 1, False), (2, 3, True)])
 
 
 def test_a_default_exporter_gru_model_shares_npu_and_m55(tmp_path):

@@ -71,7 +71,8 @@ def _npu_part(qm, seg, k: int) -> dict:
                 raise UnsupportedError(f"Vela's plan lets '{io.name}' share arena bytes with the state tensor "
                                        f"'{s['tensor']}'; the glue cannot copy both", file=qm.source)
     name = f"{qm.name}_npu" if k == 0 else f"{qm.name}_npu{k}"
-    return dict(name=name, arena_size=plan.arena_size, fast_size=plan.fast_size, input=plan.input,
+    return dict(name=name, arena_size=plan.arena_size, fast_size=plan.fast_size, fast_shared=plan.fast_shared,
+                input=plan.input,
                 output=plan.output, states=states, resets=resets,
                 command_stream=_bytes_array(f"{name}_command_stream", plan.command_stream),
                 read_only=_bytes_array(f"{name}_read_only", plan.read_only or b"\0"))

@@ -34,9 +34,10 @@ class VelaPlan:
     command_stream: bytes
     read_only: bytes
     arena_size: int
-    fast_size: int               # 0: the fast scratch is the arena itself
+    fast_size: int               # bytes of the fast scratch (0 also where it is the arena itself)
     input: ArenaTensor
     output: ArenaTensor
+    fast_shared: bool = True     # the fast scratch is the arena (one SRAM)
     variables: dict[str, ArenaTensor] = field(default_factory=dict)   # by tensor name
     extra_outputs: dict[str, ArenaTensor] = field(default_factory=dict)  # graph outputs after the first
 
@@ -73,7 +74,7 @@ def read_plan(data: bytes) -> VelaPlan:
 
         arena = nbytes(ins[2])
         plan = VelaPlan(command_stream=buffer(ins[0]), read_only=buffer(ins[1]), arena_size=arena,
-                        fast_size=0 if ins[3] == ins[2] else nbytes(ins[3]),
+                        fast_size=0 if ins[3] == ins[2] else nbytes(ins[3]), fast_shared=ins[3] == ins[2],
                         input=placed(int(sg.Inputs(0))), output=placed(int(sg.Outputs(0))))
         for k in range(1, sg.OutputsLength()):
             o = placed(int(sg.Outputs(k)))
