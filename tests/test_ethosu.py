@@ -250,7 +250,8 @@ def test_layers_without_tflite_operators_run_on_the_m55(layer_schemes, segments,
         assert res.ok, res.summary()
 
 
-def test_a_split_model_keeping_the_last_step(tmp_path):
+@pytest.mark.parametrize("accelerator", ["ethos-u55-128", "ethos-u55-256", "ethos-u65-256", "ethos-u85-256"])
+def test_a_split_model_keeping_the_last_step(accelerator, tmp_path):
     """An int8 GRU on the M55 between an LSTM and a last-step + dense head on the NPU: the head's
     invocation takes the GRU's steps and returns one."""
     _vela()
@@ -258,8 +259,8 @@ def test_a_split_model_keeping_the_last_step(tmp_path):
     m = model([recurrent("lstm", 5, 8), recurrent("gru", 8, 6, seed=5, name="gru1"), ir.LastStepLayer("last", 6),
                dense(6, 3)], 5, name="ls")
     out = tmp_path / "out"
-    compile_ir(m, str(out), target="ethos-u65-256", calib=calib, npu_steps=4)
-    check_glue(out, "ethos-u65-256", 4, tmp_path, segments=[(0, 0, True), (1, 1, False), (2, 3, True)])
+    compile_ir(m, str(out), target=accelerator, calib=calib, npu_steps=4)
+    check_glue(out, accelerator, 4, tmp_path, segments=[(0, 0, True), (1, 1, False), (2, 3, True)])
 
 
 def test_a_default_exporter_gru_model_shares_npu_and_m55(tmp_path):
