@@ -20,8 +20,8 @@ class Segment:
     first: int                 # layer indices, inclusive
     last: int
     on_npu: bool
-    in_steps: int              # time steps the segment receives and produces per call
-    out_steps: int
+    in_steps: int              # time steps the segment receives per call
+    out_steps: int             # and produces (1 after a last-step layer)
     reasons: list[str] = field(default_factory=list)   # why its layers run on the CPU
     why: dict[str, list[int]] = field(default_factory=dict)   # reason -> the layers it holds for
     estimate: object = None    # vela.VelaEstimate of an NPU segment
