@@ -25,6 +25,7 @@ static inline int8_t rnnc_fc_s8_out(const rnnc_fc_s8_params_t *p, int32_t o, int
     return (int8_t)rnnc_sat((int64_t)acc + p->output_zero_point, p->act_min, p->act_max);
 }
 
+#if RNNC_USE_MVE || RNNC_USE_DSP
 /* rows [o, o + 4): their sums (bias included) into acc[0..3], on the paths that have a 4-row loop */
 static inline void rnnc_fc_s8_rows4(const rnnc_fc_s8_params_t *p, const int8_t *in, int32_t o, int32_t acc[4])
 {
@@ -72,6 +73,7 @@ static inline void rnnc_fc_s8_rows4(const rnnc_fc_s8_params_t *p, const int8_t *
     acc[2] = a2;
     acc[3] = a3;
 }
+#endif
 
 void rnnc_fc_s8(const rnnc_fc_s8_params_t *p, const int8_t *in, int8_t *out)
 {
