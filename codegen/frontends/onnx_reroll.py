@@ -27,7 +27,9 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from ..errors import RnncError
 from .onnx_fold import attr
+from .onnx_select import slice_args
 from .onnx_tensors import tensor_array
 
 ACTIVATIONS = {"Tanh": "Tanh", "Relu": "Relu"}
@@ -37,7 +39,7 @@ def reroll_unrolled_rnns(graph, opset: int) -> int:
     """Rewrite every unrolled simple RNN in graph (in place); returns how many were re-rolled."""
     count = 0
     while True:
-        ctx = _Graph(graph)
+        ctx = _Graph(graph, opset)
         for concat in [n for n in graph.node if n.op_type == "Concat"]:
             chains = _bidirectional(ctx, concat)
             chain = None if chains else _match(ctx, concat)
@@ -71,7 +73,8 @@ def _bidirectional(g: "_Graph", concat):
 class _Graph:
     """Producers, consumers and constants of a graph."""
 
-    def __init__(self, graph):
+    def __init__(self, graph, opset: int):
+        self.opset = opset
         self.producer = {o: n for n in graph.node for o in n.output}
         self.uses: dict[str, list] = {}
         for n in graph.node:
@@ -91,6 +94,16 @@ class _Graph:
         if n is not None and n.op_type == "Constant" and attr(n, "value") is not None:
             return np.asarray(attr(n, "value"))
         return None
+
+    def slice(self, node):
+        """A Slice's (starts, ends, axes, steps) as the frontend reads them, or None when one of
+        its arguments is not a constant."""
+        if any(i and self.const(i) is None for i in node.input[1:]):
+            return None
+        try:
+            return slice_args(node, [None] + [self.const(i) if i else None for i in node.input[1:]], self.opset)
+        except RnncError:
+            return None
 
     def node(self, name: str, op_type: str):
         n = self.producer.get(name)
@@ -146,13 +159,8 @@ def _match(g: _Graph, concat, shared_x: bool = False, reverse: bool = False):
 def _flip(g: _Graph, name: str):
     """The Slice that reverses its input along axis 0 (starts -1, step -1), or None."""
     slc = g.node(name, "Slice")
-    if slc is None or len(slc.input) < 5:
-        return None
-    starts, ends, axes, steps = (g.const(i) if i else None for i in slc.input[1:5])
-    if any(v is None for v in (starts, ends, axes, steps)):
-        return None
-    ok = [int(v) for v in np.reshape(starts, -1)] == [-1] and [int(v) for v in np.reshape(axes, -1)] == [0] \
-        and [int(v) for v in np.reshape(steps, -1)] == [-1] and int(np.reshape(ends, -1)[0]) <= -(1 << 31)
+    args = g.slice(slc) if slc is not None else None
+    ok = args is not None and (args[0], args[2], args[3]) == ([-1], [0], [-1]) and args[1][0] <= -(1 << 31)
     return slc if ok else None
 
 
@@ -230,16 +238,7 @@ def _step_slice(g: _Graph, name: str, t: int):
     if sq is None or not _axes0(g, sq):
         return None
     slc = g.node(sq.input[0], "Slice")
-    if slc is None or len(slc.input) < 4:
-        return None
-    parts = [g.const(i) if i else None for i in slc.input[1:5]] + [None] * (5 - len(slc.input))
-    starts, ends, axes, steps = parts[:4]
-    if any(v is None for v in (starts, ends, axes)):
-        return None
-    if [int(v) for v in np.reshape(starts, -1)] != [t] or [int(v) for v in np.reshape(ends, -1)] != [t + 1] \
-            or [int(v) for v in np.reshape(axes, -1)] != [0]:
-        return None
-    if steps is not None and [int(v) for v in np.reshape(steps, -1)] != [1]:
+    if slc is None or g.slice(slc) != ([t], [t + 1], [0], [1]):
         return None
     return sq, slc, slc.input[0]
 

@@ -50,7 +50,7 @@ def _embedding(low: Lowering, table: np.ndarray, ids: Seq, axis: int) -> Seq:
 @op("Slice")
 def _slice(low: Lowering, node, inputs):
     x = seq_input(inputs)
-    starts, ends, axes, steps = _slice_args(node, inputs, low.opset)
+    starts, ends, axes, steps = slice_args(node, inputs, low.opset)
     if len(starts) != 1 or steps[0] != 1:
         raise UnsupportedError("Slice is supported on one axis with step 1 only")
     axis = _axis(axes[0], x)
@@ -70,7 +70,7 @@ def _slice(low: Lowering, node, inputs):
     return [_select(low, x, axis, -1, keep_axis=True)]
 
 
-def _slice_args(node, inputs, opset: int):
+def slice_args(node, inputs, opset: int):
     """(starts, ends, axes, steps) as int lists, from inputs (opset >= 10) or attributes."""
     if opset < 10:
         starts, ends = attr(node, "starts"), attr(node, "ends")
