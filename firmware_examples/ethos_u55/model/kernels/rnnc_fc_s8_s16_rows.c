@@ -6,6 +6,7 @@
  * Both give bit-identical results.
  */
 #include "rnnc_common.h"
+#include "rnnc_dot4_s8.h"
 #include "rnnc_fc_s8_s16_rows.h"
 #include "rnnc_requantize.h"
 #include "rnnc_requantize_mve.h"
@@ -21,20 +22,10 @@ void rnnc_fc_s8_s16_rows(const int8_t *in, const int8_t *weight, const int32_t *
 #if RNNC_USE_MVE
     int32_t o = 0, i;
     for (; o + 4 <= out_size; o += 4) {
-        const int8_t *w0 = weight + o * in_size;
-        const int8_t *w1 = w0 + in_size, *w2 = w1 + in_size, *w3 = w2 + in_size;
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int32_t a[4] = {0, 0, 0, 0};
         int32x4_t acc;
-        for (i = 0; i < in_size; i += 16) {
-            /* lanes past the row's end load as zero (tail predication) */
-            const mve_pred16_t p = vctp8q((uint32_t)(in_size - i));
-            const int8x16_t x = vldrbq_z_s8(in + i, p);
-            a0 = vmladavaq_s8(a0, vldrbq_z_s8(w0 + i, p), x);
-            a1 = vmladavaq_s8(a1, vldrbq_z_s8(w1 + i, p), x);
-            a2 = vmladavaq_s8(a2, vldrbq_z_s8(w2 + i, p), x);
-            a3 = vmladavaq_s8(a3, vldrbq_z_s8(w3 + i, p), x);
-        }
-        acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
+        rnnc_dot4_s8(in, weight + o * in_size, in_size, a);
+        acc = vsetq_lane_s32(a[3], vsetq_lane_s32(a[2], vsetq_lane_s32(a[1], vdupq_n_s32(a[0]), 1), 2), 3);
         acc = rnnc_mbqm_mve(vaddq_s32(acc, vldrwq_s32(bias + o)), multiplier, shift);
         vstrhq_s32(out + o, rnnc_clamp_mve(acc, INT16_MIN, INT16_MAX));
     }
