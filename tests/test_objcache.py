@@ -1,12 +1,12 @@
 """The machine-wide kernel object cache (codegen/toolchain/objcache.py): a second model reuses
 the first one's kernel objects, any change to a kernel file or a header it includes compiles
-anew, and builds without the cache give the same program output."""
+anew, and the programs built with and without it compute the simulator's numbers."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from codegen.api import compile_ir, run_compiled
+from codegen.api import compile_ir, run_compiled, simulate_compiled
 from codegen.toolchain import objcache
 
 from models import dense, model, recurrent
@@ -28,10 +28,11 @@ def test_second_model_links_the_first_ones_objects(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNC_OBJECT_CACHE", str(tmp_path / "cache"))
     _compile(tmp_path / "a", 8)
     ya = run_compiled(str(tmp_path / "a"), X)
+    np.testing.assert_array_equal(ya, simulate_compiled(str(tmp_path / "a"), X))
     first = _objects(tmp_path / "cache")
     assert first, "the kernels were not cached"
     _compile(tmp_path / "b", 9)      # other weights and sizes, the same kernel files
-    run_compiled(str(tmp_path / "b"), X)
+    np.testing.assert_array_equal(run_compiled(str(tmp_path / "b"), X), simulate_compiled(str(tmp_path / "b"), X))
     assert _objects(tmp_path / "cache") == first
     monkeypatch.setenv("RNNC_OBJECT_CACHE", "off")
     _compile(tmp_path / "c", 8)

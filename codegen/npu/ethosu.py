@@ -49,7 +49,7 @@ def npu_files(qm, target: dict, env, info: dict, segments: list) -> dict[str, st
             part.update(_npu_part(qm, seg, k))
         parts.append(part)
     npu = [p for p in parts if p["on_npu"]]
-    est = segments[[s.on_npu for s in segments].index(True)].estimate
+    est = next(s.estimate for s in segments if s.on_npu)
     ctx = dict(info, accelerator_name=NAMES[accelerator], vela_version=vela.vela_version(),
                steps=segments[0].in_steps, system_config=est.system_config, segments=parts,
                arena_size=max(p["arena_size"] for p in npu), fast_size=max(p["fast_size"] for p in npu),
