@@ -327,7 +327,7 @@ def test_emitted_sources_are_deterministic(build):
     a = emit_model(qm, tgt)
     assert a == emit_model(qm, tgt)
     c = a[f"{qm.name}.c"]
-    assert "rnnc_fc_f32(" in c
+    assert "rnnc_fc_panel_f32(" in c
     assert not re.search(r"_l\d+_step\(", c)   # non-causal layers: sequence functions only
 
 

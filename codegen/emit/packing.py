@@ -13,6 +13,12 @@ zero-padded to a multiple of 16 rows and 4 inputs. Each 64-byte group feeds one 
 (64, [0, 1, 2, 0, 3, 4, 5, 0])
 >>> offset_bias(np.array([10, 20]), w).tolist()
 [-374, -1516]
+
+rnnc_fc_panel_f32 reads float weights in panels of 16 output rows, input by input:
+  panel[(p * cols + i) * 16 + r] = W[p * 16 + r, i], zero-padded to a multiple of 16 rows.
+
+>>> pack_panels16(np.arange(6, dtype=np.float32).reshape(2, 3)).reshape(3, 16)[:, :3].tolist()
+[[0.0, 3.0, 0.0], [1.0, 4.0, 0.0], [2.0, 5.0, 0.0]]
 """
 from __future__ import annotations
 
@@ -30,6 +36,15 @@ def pack_rows16x4(w: np.ndarray) -> np.ndarray:
     padded[:rows, :cols] = w
     # (block, r, kg, j) -> (block, kg, r, j)
     return padded.reshape(rp // 16, 16, cp // 4, 4).transpose(0, 2, 1, 3).reshape(-1).copy()
+
+
+def pack_panels16(w: np.ndarray) -> np.ndarray:
+    """float (rows, cols) -> panels of 16 rows, each column's 16 values contiguous."""
+    rows, cols = w.shape
+    padded = np.zeros(((rows + 15) // 16 * 16, cols), np.float32)
+    padded[:rows] = w
+    # (panel, r, i) -> (panel, i, r)
+    return padded.reshape(-1, 16, cols).transpose(0, 2, 1).reshape(-1).copy()
 
 
 def pack_gates(w: np.ndarray) -> np.ndarray:
