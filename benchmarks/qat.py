@@ -24,7 +24,10 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from codegen.api import compile_model, simulate_compiled  # noqa: E402
 
-JV_STEPS, LM_STEPS = 300, 600
+JV_STEPS = 300
+#: language-model fine-tuning steps: schemes that code the activations start furthest from float
+LM_STEPS, LM_CODED_STEPS = 800, 2400
+LM_WINDOWS = 16384     # training windows of 64 characters, at random offsets in the training text
 #: the method papers' reported degradations (../shared/docs/lowbit.md; PTB word-level perplexity)
 PAPERS = {
     "w3a3": "Xu et al. 2018, 3/3-bit LSTM on PTB: 89.8 -> 87.9 perplexity (-2.1%)",
@@ -80,12 +83,28 @@ def jv_accuracy(example: Path, scheme: str, settings: dict, x_test, labels, test
     return last_step_accuracy(_real(qm, simulate_compiled(str(out), x_test)), labels, test_lengths)
 
 
-def lm_bits_per_char(model: Path, scheme: str, settings: dict, steps=LM_STEPS) -> float:
+def one_thread() -> None:
+    """Initializer of the benchmark's worker processes: one training thread each."""
+    import torch
+    torch.set_num_threads(1)
+
+
+def coded(scheme: str) -> bool:
+    """Whether the scheme codes the LSTM's activations (wKaK with K < 8, ternary)."""
+    return scheme == "ternary" or (scheme.startswith("binary-") and not scheme.endswith("a8"))
+
+
+def lm_steps(scheme: str) -> int:
+    return LM_CODED_STEPS if coded(scheme) else LM_STEPS
+
+
+def lm_bits_per_char(model: Path, scheme: str, settings: dict, steps: int | None = None) -> float:
     import shakespeare_lm as lm
+    steps = lm_steps(scheme) if steps is None else steps
     cache = lm.cache_dir()
     vocab = json.loads((cache / "vocab.json").read_text())
     train_text, _ = lm.split(lm.corpus(cache))
-    win = lm.segments(lm.encode(train_text, vocab), 4096, 64, seed=7)
+    win = lm.segments(lm.encode(train_text, vocab), LM_WINDOWS, 64, seed=7)
     x, y = lm.one_hot(win[:, :-1], len(vocab)), win[:, 1:]
     out, qm = fine_tune(model, scheme, settings, x, y, "lm", lm.calibration_set(cache), steps)
     x_test, targets, _ = lm.test_set(cache)

