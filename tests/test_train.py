@@ -38,6 +38,14 @@ def _model():
                   dense(6, 3, name="head")], 6)
 
 
+def _embedded_model():
+    """The accuracy benchmark's language-model shape: a bias-free embedding (dense), an LSTM
+    whose activations the low-bit scheme codes, a dense head."""
+    embed = dense(6, 5, seed=7, name="embed")
+    embed.bias = np.zeros_like(embed.bias)
+    return model([embed, recurrent("lstm", 5, 8, seed=8, name="lstm0"), dense(8, 3, name="head")], 6)
+
+
 def _task(seed=0, n=16, steps=7):
     """Three classes told apart by the sign pattern of the input's mean."""
     rng = np.random.default_rng(seed)
@@ -56,13 +64,15 @@ CASES = {
     "w2a2-pruned": ("binary-w2a2", {}, {"sparsity": 0.3}),
     "ternary-slope": ("ternary", {}, {"slope": 1.5}),
     "mixed": ("binary-w3a3", {"lstm0": "int8", "head": "int8", "rnn3": "ternary-a8"}, {}),
+    "embedded-w3a3": ("binary-w3a3", {}, {}),
 }
+MODELS = {"embedded-w3a3": _embedded_model}
 
 
 def _trained(case: str, steps=3):
     scheme, layers, settings = CASES[case]
     x, y = _task()
-    net = QatNet(_model(), settings.get("slope", 1.0))
+    net = QatNet(MODELS.get(case, _model)(), settings.get("slope", 1.0))
     trainer = train(net, x, y, task="classify", scheme=scheme, layer_schemes=layers, steps=steps, batch=8,
                     lr=0.02, **settings)
     return net, trainer, x
@@ -89,9 +99,10 @@ def test_trained_model_compiles_to_exactly_the_integer_mode(tmp_path, case):
 
 @pytest.mark.skipif(bool(ARM_MISSING), reason=f"{' and '.join(ARM_MISSING)} NOT INSTALLED: trained-model "
                                               "Cortex-M tests skipped (make setup installs them when run as root)")
-@pytest.mark.parametrize("core", ["cortex-m4", "cortex-m55"])
-def test_trained_model_is_bit_exact_on_cortex_m(tmp_path, core):
-    net, trainer, x = _trained("mixed")
+@pytest.mark.parametrize("core, case", [("cortex-m4", "mixed"), ("cortex-m55", "mixed"),
+                                        ("cortex-m4", "embedded-w3a3")])
+def test_trained_model_is_bit_exact_on_cortex_m(tmp_path, core, case):
+    net, trainer, x = _trained(case)
     record = save_trained(net.to_ir(), trainer.plan, trainer.calib, tmp_path / "trained.onnx")
     compile_model(str(tmp_path / "trained.onnx"), str(tmp_path / "out"), target=core,
                   calib=np.load(tmp_path / record["calib"]), **record["compile"])
