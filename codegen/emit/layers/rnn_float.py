@@ -1,8 +1,9 @@
 """C for float LSTM / GRU / RNN layers (ONNX semantics, every attribute).
 
 Arrays per direction d: w<d> all gates' W stacked (G*H, In) in the IR's gate order
-(LSTM i f c o, GRU z r h, RNN h); r<d> R stacked the same way (G*H, H), each gate's
-rows padded to a multiple of 16; both in the 16-row panels of rnnc_fc_panel_f32 (packing.py:
+(LSTM i f c o, GRU z r h, RNN h); r<d> R stacked the same way (G*H, H); both in the
+16-row panels of rnnc_fc_panel_f32, R in the groups of rows one call reads (all gates, or
+GRU's z and r, then its candidate), each padded to a multiple of 16 rows (packing.py:
 running sums without per-row reductions, which cost most on the input projection's short
 rows; measured 8-15% off an H = 256 LSTM step on x86); b<d> the summed
 biases Wb + Rb (GRU's candidate keeps Rbh apart, in rbh<d>, when linear_before_reset=1);
@@ -48,10 +49,17 @@ def _stacked(layer, d):
     dp = layer.dirs[d]
     names = ir.GATES[layer.kind]
     w = pack_panels16(np.concatenate([dp.gates[g].W for g in names]))
-    r = np.concatenate([pack_panels16(dp.gates[g].R) for g in names])
+    r = np.concatenate([pack_panels16(np.concatenate([dp.gates[g].R for g in group]))
+                        for group in _r_groups(layer.kind)])
     b = np.concatenate([dp.gates[g].Wb + (0 if (layer.kind == "gru" and g == "h") else dp.gates[g].Rb)
                         for g in names])
     return w, r, b
+
+
+def _r_groups(kind: str) -> list[tuple[str, ...]]:
+    """The gates whose R rows one call reads: GRU's candidate needs r * h (or r) first."""
+    names = ir.GATES[kind]
+    return [names[:2], names[2:]] if kind == "gru" else [names]
 
 
 def _cell_code(q, ctx, layer, d) -> str:
@@ -70,7 +78,8 @@ def _cell_code(q, ctx, layer, d) -> str:
         return f" + {ctx.sym('p')}{dd}[{k * H} + j] * {cv}"
 
     return ctx.render("layers/rnn_float.c.j2", kind=layer.kind, d=d, p=f"{ctx.prefix}_l{ctx.index}",
-                      H=H, Hp=(H + 15) // 16 * 16, In=In, G=G, acts=layer.activations_for(d), lbr=layer.linear_before_reset,
+                      H=H, In=In, G=G, r_cand=(2 * H + 15) // 16 * 16 * H,  # GRU: after z, r's panels
+                      acts=layer.activations_for(d), lbr=layer.linear_before_reset,
                       act=act_expr, clip=clip, peep=peep, gate_names=" ".join(ir.GATES[layer.kind]),
                       vector_gates=uses_gate_kernels(layer, d))
 
