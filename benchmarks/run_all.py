@@ -51,10 +51,16 @@ SHOWN_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx_vnni", "avx512f", "avx512bw"
 
 
 def cpu_info() -> tuple[str, set[str]]:
+    """The CPU's name (with family and model where /proc/cpuinfo gives them: a VM may name only
+    the vendor) and its flags."""
     name = platform.processor() or platform.machine()
     try:
-        m = re.search(r"^model name\s*:\s*(.*)$", Path("/proc/cpuinfo").read_text(errors="replace"), re.MULTILINE)
+        info = Path("/proc/cpuinfo").read_text(errors="replace")
+        m = re.search(r"^model name\s*:\s*(.*)$", info, re.MULTILINE)
         name = m.group(1).strip() if m and name in ("", platform.machine()) else name
+        fam, mod = (re.search(rf"^{k}\s*:\s*(\d+)$", info, re.MULTILINE) for k in ("cpu family", "model"))
+        if fam and mod:
+            name += f" (family {fam.group(1)}, model {mod.group(1)})"
     except OSError:
         pass
     return name, cpu_flags() or set()
