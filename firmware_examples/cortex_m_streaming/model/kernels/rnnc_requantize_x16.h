@@ -21,9 +21,13 @@ static inline __m512i rnnc_mbqm_x16(__m512i x, int32_t multiplier, int32_t shift
     __m512i half[2], h, mask, rem, thr;
     int32_t k;
     for (k = 0; k < 2; k++) {
-        /* even lanes (k = 0) and odd lanes (k = 1), sign-extended to 64 bits */
-        __m512i v = k == 0 ? _mm512_srai_epi64(_mm512_slli_epi64(x, 32), 32) : _mm512_srai_epi64(x, 32);
-        v = _mm512_min_epi64(_mm512_max_epi64(_mm512_sllv_epi64(v, left), lo32), hi32);
+        /* even lanes (k = 0) and odd lanes (k = 1) in the low half of each 64-bit lane, where
+           VPMULDQ reads them as signed; a left shift needs them sign-extended and saturated */
+        __m512i v = k == 0 ? x : _mm512_srli_epi64(x, 32);
+        if (shift > 0) {
+            v = k == 0 ? _mm512_srai_epi64(_mm512_slli_epi64(x, 32), 32) : _mm512_srai_epi64(x, 32);
+            v = _mm512_min_epi64(_mm512_max_epi64(_mm512_sllv_epi64(v, left), lo32), hi32);
+        }
         /* SRDHM: trunc((ab + nudge) / 2^31) equals floor((ab + 2^30) / 2^31) for either sign */
         half[k] = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(v, m), _mm512_set1_epi64((int64_t)1 << 30)), 31);
     }
