@@ -90,8 +90,9 @@ def one_thread() -> None:
 
 
 def coded(scheme: str) -> bool:
-    """Whether the scheme codes the LSTM's activations (wKaK with K < 8, ternary)."""
-    return scheme == "ternary" or (scheme.startswith("binary-") and not scheme.endswith("a8"))
+    """Whether the scheme codes the recurrent layers' activations (its coder says so)."""
+    from codegen.schemes import get_scheme
+    return bool(get_scheme(scheme).coder_settings.get("act"))
 
 
 def lm_steps(scheme: str) -> int:
