@@ -184,6 +184,8 @@ def test_lowbit_layers_are_bit_exact_on_cortex_m(tmp_path, core):
 POPCOUNT_CASES = {"int4-residual": ("int4", {"gru1": "int8"}, {"residual": "auto", "residual_threshold_db": 99.0}),
                   "int4": ("int4", {}, {"sparsity": 0.3}),
                   "masked": ("binary-w2a2", {}, {"sparsity": 0.4}),
+                  "masked-k1-k4": ("binary-w1a1", {"gru1": "binary-w4a4"}, {"sparsity": 0.4}),  # 1 and 4 input planes
+                  "masked-k3": ("binary-w3a3", {}, {"sparsity": 0.4}),
                   "plain": ("binary-w3a3", {"gru1": "ternary"}, {}),
                   "a8-masked": ("binary-w2a8", {}, {"sparsity": 0.4}),      # the table kernel
                   "a8-plain": ("binary-w3a8", {"gru1": "ternary-a8"}, {})}

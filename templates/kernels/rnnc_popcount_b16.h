@@ -112,31 +112,66 @@ __attribute__((target("avx512vpopcntdq"))) static inline __m512i rnnc_vpopcnt_ad
     return _mm512_add_epi32(t, _mm512_popcnt_epi32(m != NULL ? _mm512_and_si512(y, *m) : y));
 }
 
-/* rnnc_differ_plane (below) with VPOPCNTD: counts per lane, no byte runs */
-__attribute__((target("avx512vpopcntdq"))) static void rnnc_differ_plane_vpopcnt(
-    const uint32_t *c, const uint32_t *codes, const uint32_t *mask, int32_t words, int32_t act_bits, __m512i *differ)
+/* rnnc_differ_plane (below) with VPOPCNTD: counts per lane, no byte runs. K (the input planes)
+   is a constant where rnnc_differ_plane_vpopcnt inlines it: no tests on it in the loop. */
+__attribute__((target("avx512vpopcntdq"))) static inline void rnnc_differ_plane_vpopcnt_k(
+    const uint32_t *c, const uint32_t *codes, const uint32_t *mask, int32_t words, const int32_t K, __m512i *differ)
 {
     __m512i t0 = _mm512_setzero_si512(), t1 = t0, t2 = t0, t3 = t0;
     int32_t j;
-    for (j = 0; j < words; j++) {
-        const __m512i x = _mm512_loadu_si512((const void *)(c + 16 * j));
-        const __m512i m = mask != NULL ? _mm512_loadu_si512((const void *)(mask + 16 * j)) : x;
-        const __m512i *mp = mask != NULL ? &m : NULL;
-        t0 = rnnc_vpopcnt_add(t0, x, codes[j], mp);
-        if (act_bits > 1) {
-            t1 = rnnc_vpopcnt_add(t1, x, codes[words + j], mp);
+    if (mask == NULL) {
+        for (j = 0; j < words; j++) {
+            const __m512i x = _mm512_loadu_si512((const void *)(c + 16 * j));
+            t0 = rnnc_vpopcnt_add(t0, x, codes[j], NULL);
+            if (K > 1) {
+                t1 = rnnc_vpopcnt_add(t1, x, codes[words + j], NULL);
+            }
+            if (K > 2) {
+                t2 = rnnc_vpopcnt_add(t2, x, codes[2 * words + j], NULL);
+            }
+            if (K > 3) {
+                t3 = rnnc_vpopcnt_add(t3, x, codes[3 * words + j], NULL);
+            }
         }
-        if (act_bits > 2) {
-            t2 = rnnc_vpopcnt_add(t2, x, codes[2 * words + j], mp);
-        }
-        if (act_bits > 3) {
-            t3 = rnnc_vpopcnt_add(t3, x, codes[3 * words + j], mp);
+    } else {
+        for (j = 0; j < words; j++) {
+            const __m512i x = _mm512_loadu_si512((const void *)(c + 16 * j));
+            const __m512i m = _mm512_loadu_si512((const void *)(mask + 16 * j));
+            t0 = rnnc_vpopcnt_add(t0, x, codes[j], &m);
+            if (K > 1) {
+                t1 = rnnc_vpopcnt_add(t1, x, codes[words + j], &m);
+            }
+            if (K > 2) {
+                t2 = rnnc_vpopcnt_add(t2, x, codes[2 * words + j], &m);
+            }
+            if (K > 3) {
+                t3 = rnnc_vpopcnt_add(t3, x, codes[3 * words + j], &m);
+            }
         }
     }
     differ[0] = t0;
     differ[1] = t1;
     differ[2] = t2;
     differ[3] = t3;
+}
+
+__attribute__((target("avx512vpopcntdq"))) static void rnnc_differ_plane_vpopcnt(
+    const uint32_t *c, const uint32_t *codes, const uint32_t *mask, int32_t words, int32_t act_bits, __m512i *differ)
+{
+    switch (act_bits) {
+    case 1:
+        rnnc_differ_plane_vpopcnt_k(c, codes, mask, words, 1, differ);
+        break;
+    case 2:
+        rnnc_differ_plane_vpopcnt_k(c, codes, mask, words, 2, differ);
+        break;
+    case 3:
+        rnnc_differ_plane_vpopcnt_k(c, codes, mask, words, 3, differ);
+        break;
+    default:
+        rnnc_differ_plane_vpopcnt_k(c, codes, mask, words, 4, differ);
+        break;
+    }
 }
 #endif
 
