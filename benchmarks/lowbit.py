@@ -10,7 +10,9 @@ it with the same random calibration data.
    path the CPU selects), onnxruntime's float LSTM beside it; all columns timed once per round,
    rounds interleaved, medians; ratios are medians of the per-round ratios.
 3. Cortex-M4 and Cortex-M55: instructions per step counted by QEMU (model code only), int8 with
-   the target's best kernels (DSP / Helium), the low-bit schemes with their kernels (portable C).
+   the target's best kernels (DSP / Helium), the low-bit schemes with their kernels (portable C),
+   and the int8 build with its gate FC kernels emptied: what the step costs outside the gate FCs
+   (activations, cell and hidden update, calls), which no weight scheme can go below.
 
 usage: python benchmarks/lowbit.py [--sizes 256 512] [--rounds 3] [--mcu-size 64] [--write]
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -48,6 +51,8 @@ SCHEMES = [("float", "float", {}), ("int8", "int8", {}), ("int4", "int4", {}),
            ("ternary", "ternary", {})]
 MEMORY = [s for s in SCHEMES if s[0] in ("float", "int8", "int4", "int4 + residual", "w1a8", "w2a8", "w3a8",
                                          "w4a8", "ternary-a8")]
+#: the Cortex-M row of the int8 step without its gate FCs
+FLOOR = "int8 with its gate FCs emptied (the floor of every scheme)"
 SPEED = [s for s in SCHEMES if s[0] in ("float", "int8", "int4", "w2a8", "ternary-a8", "w1a1", "w2a2", "w3a3",
                                         "ternary")]
 
@@ -104,6 +109,22 @@ def speed(H: int, work: Path, rounds: int) -> dict:
                           statistics.median(i / t for i, t in zip(times["int8"], ts))) for k, ts in times.items()}}
 
 
+def without_gate_fcs(out: Path, core: str) -> float:
+    """Instructions per step of a copy of `out` whose gate FC kernels (rnnc_fc_s8_s16_*.c) return
+    at once: the step's cost outside its gate FCs."""
+    bare = out.with_name(out.name + "-no-gate-fcs")
+    shutil.copytree(out, bare)
+    emptied = 0
+    for src in (bare / "kernels").glob("rnnc_fc_s8_s16_*.c"):
+        text, n = re.subn(r"(\nvoid (?:RNNC_ISA_FN\()?rnnc_fc_s8_s16_\w+\)?\([^;{]*\)\s*\{)",
+                          r"\1\n    if (out_size >= 0) {\n        return;\n    }", src.read_text())
+        src.write_text(text)
+        emptied += n
+    if emptied == 0:
+        raise RuntimeError(f"no gate FC kernel found to empty in {out}")
+    return instructions_per_step(bare, load_target(core), QModel.load(bare))
+
+
 def mcu(H: int, work: Path) -> list[tuple]:
     path = work / f"mcu_{H}.onnx"
     lstm_onnx(H, 32, path)
@@ -117,6 +138,9 @@ def mcu(H: int, work: Path) -> list[tuple]:
             ref = ref or ips
             rows.append((core, label, ips, ips / ref))
             print(f"  counted {label} on {core}", file=sys.stderr)
+            if label == "int8":
+                floor = without_gate_fcs(out, core)
+                rows.append((core, FLOOR, floor, floor / ref))
     return rows
 
 
@@ -144,6 +168,10 @@ def report(mem, host, mcu_rows, H_mcu: int) -> str:
               "| core | scheme | instructions per step | vs int8 |", "|---|---|---:|---:|"]
     for core, label, ips, ratio in mcu_rows:
         lines.append(f"| {core} | {label} | {ips:,.0f} | {ratio:.2f}x |")
+    lines += ["", "The floor row is the int8 build with its gate FC kernels returning at once: activations, cell and "
+              "hidden update, requantization glue and calls, which every scheme's step also does. A scheme at "
+              "0.5x of int8 would need its gate FCs (input coding included) to cost the difference between "
+              "0.5x and the floor."]
     return "\n".join(lines) + "\n"
 
 
