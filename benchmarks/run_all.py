@@ -10,6 +10,10 @@ Columns:
                           path is timed from the same build (the row names the path that ran)
   onnxruntime float       its LSTM / GRU op on the float ONNX model (intra-op threads = 1)
   LiteRT int8, TFLM       ai-edge-litert and the tflite-micro interpreter on the .tflite (LSTM)
+  read bound              every step reads all of the layer's weights, so the time to read those
+                          bytes and nothing else (benchmarks/read_bound.c, int8 and float32) bounds
+                          any step from below; onnxruntime's time over it is the largest speed-up
+                          the memory of this machine allows
 Every column is timed once per round, rounds interleaved (a slow spell of a shared machine hits
 all columns alike); each timing is a median of repeated runs (our C: repeated step calls) divided
 by T. Times are medians over the rounds; in brackets the speed-up over onnxruntime float, the
@@ -110,6 +114,18 @@ def time_c(exe: Path, path: str) -> tuple[float, str]:
     return float(lines[0]) / 1e3, lines[1].strip()
 
 
+def build_read_bound(work: Path) -> Path:
+    exe = work / "read_bound"
+    subprocess.run([find_cc(), "-O3", "-march=native", "-std=c99", str(ROOT / "benchmarks" / "read_bound.c"),
+                    "-o", str(exe)], check=True)
+    return exe
+
+
+def time_read(exe: Path, nbytes: int) -> float:
+    """Microseconds to read nbytes once, step after step (benchmarks/read_bound.c)."""
+    return float(subprocess.run([str(exe), str(nbytes)], check=True, capture_output=True, text=True).stdout) / 1e3
+
+
 def median_time(fn, repeats: int) -> float:
     fn()
     times = []
@@ -157,12 +173,13 @@ def time_tflm(path: Path, x: np.ndarray, repeats: int) -> float | None:
 
 
 def measure(kind: str, H: int, work: Path, cflags: list[str], paths: list[str], repeats: int,
-            rounds: int) -> dict:
+            rounds: int, reader: Path) -> dict:
     T, F = 32, 32
+    weights = (4 if kind == "lstm" else 3) * H * (F + H)   # W and R, one byte each in int8
     rng = np.random.default_rng(0)
     xf = rng.standard_normal((T, 1, F)).astype(np.float32)
     onnx_path = work / f"{kind}_h{H}.onnx"
-    row = {"model": kind.upper(), "H": H, "litert": None, "tflm": None}
+    row = {"model": kind.upper(), "H": H, "litert": None, "tflm": None, "weight_bytes": weights}
     if kind == "lstm":
         tfl = ROOT / "benchmarks" / "models" / f"lstm_h{H}.tflite"
         m = load_model(str(tfl))
@@ -180,16 +197,19 @@ def measure(kind: str, H: int, work: Path, cflags: list[str], paths: list[str], 
     # Interleaved rounds: onnxruntime and every C build timed once per round, so that a slow
     # spell of a shared machine hits all columns alike; times are medians over the rounds,
     # speed-ups the medians of the per-round ratios.
-    ort_t, c_t = [], {p: ([], []) for p in paths}
+    ort_t, c_t, read_t = [], {p: ([], []) for p in paths}, ([], [])
     ran = {}
     for _ in range(rounds):
         ort_t.append(time_ort(onnx_path, xf, repeats))
+        read_t[0].append(time_read(reader, weights))
+        read_t[1].append(time_read(reader, 4 * weights))
         for p in paths:
             (ti, ran_i), (tf, ran_f) = time_c(exe_i, p), time_c(exe_f, p)
             c_t[p][0].append(ti)
             c_t[p][1].append(tf)
             ran[p] = ran_i if ran_i == ran_f else f"{ran_i} / {ran_f}"
     row["ort"] = statistics.median(ort_t)
+    row["bound"] = [(statistics.median(ts), statistics.median(o / t for o, t in zip(ort_t, ts))) for ts in read_t]
     row["paths"] = [(ran[p], *[(statistics.median(ts), statistics.median(o / t for o, t in zip(ort_t, ts)))
                                for ts in c_t[p]]) for p in paths]
     return row
@@ -210,6 +230,16 @@ def print_table(rows, cflags: str, cpu: str, flags: set[str]) -> None:
             extra = (f"{r['ort']:>12.2f} {_cell(r['litert']):>12} {_cell(r['tflm']):>9}" if k == 0 else "")
             print(f"{r['model']:>5} {r['H']:>4}  {ran:<26} {ti:>9.2f} ({si:5.2f}x) "
                   f"{tf:>9.2f} ({sf:5.2f}x) {extra}")
+    print("\nRead bound: microseconds to read the layer's weights once and do nothing else (int8 and")
+    print("float32 bytes, benchmarks/read_bound.c); in brackets onnxruntime's time over it, the largest")
+    print("speed-up over onnxruntime that any step reading those weights could show on this machine\n")
+    head = f"{'model':>5} {'H':>4} {'weights KB':>10} {'int8 read':>18} {'float32 read':>18}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        (bi, xi), (bf, xf) = r["bound"]
+        print(f"{r['model']:>5} {r['H']:>4} {r['weight_bytes'] / 1024:>10.0f} {bi:>9.2f} ({xi:5.2f}x) "
+              f"{bf:>9.2f} ({xf:5.2f}x)")
 
 
 def _cell(v) -> str:
@@ -227,9 +257,10 @@ def main() -> None:
     paths = host_paths(flags)
     rows = []
     with tempfile.TemporaryDirectory(prefix="rnnc-bench-") as tmp:
+        reader = build_read_bound(Path(tmp))
         for H in a.sizes:
             for kind in ("lstm", "gru"):
-                rows.append(measure(kind, H, Path(tmp), a.cflags.split(), paths, a.repeats, a.rounds))
+                rows.append(measure(kind, H, Path(tmp), a.cflags.split(), paths, a.repeats, a.rounds, reader))
     print_table(rows, a.cflags, cpu, flags)
 
 
