@@ -431,6 +431,7 @@ static const rnnc_lstm_s8_params_t vowels_l0_params0 = {
     .cell_clip = 0,
     .hidden_zero_point = 0,
     .saturate_sums_only = 0,
+    .weights_b16x4 = 1,
 };
 
 /* Layer 1: dense1 (dense, int8) */

@@ -1,12 +1,63 @@
 /*
  * rnnc_lstm_step_s8.c - one integer LSTM time step, int8 activations: the gate FCs
  * through p->gate_fc, the element-wise part in portable C with Helium, NEON, AVX-512 and AVX2 paths
- * (rnnc_lstm_cell_update.h) and the hidden update below.
- */
+ * (rnnc_lstm_cell_update.h) and the hidden update below. With AVX-512 VNNI and weights
+ * packed for rnnc_fc_s8_s16_b16x4, the step goes by blocks of 16 units instead
+ * (rnnc_lstm_step_blocks_vnni below): the same arithmetic in another order. */
 #include "rnnc_dispatch_x86.h"
 #include "rnnc_lstm_cell_update.h"
+#include "rnnc_gates_vnni.h"
 #include "rnnc_lstm_step_s8.h"
 
+#if RNNC_LSTM_X16
+/* 16 hidden values: zp + MBQM(o * tanh(c)), saturated to int8 (clamped before the zero point
+ * is added, so the int32 addition cannot overflow) */
+static inline __m512i rnnc_lstm_hidden_x16_s8(__m512i o, __m512i tanh_c, const rnnc_lstm_s8_params_t *p)
+{
+    const __m512i v = rnnc_mbqm_x16(_mm512_mullo_epi32(o, tanh_c), p->hidden_multiplier, p->hidden_shift);
+    return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(INT8_MIN - p->hidden_zero_point)),
+                                             _mm512_set1_epi32(INT8_MAX - p->hidden_zero_point)),
+                            _mm512_set1_epi32(p->hidden_zero_point));
+}
+#endif
+#if RNNC_USE_AVX512VNNI
+/* The whole step, 16 units at a time: the block's gate terms (rnnc_gates_vnni.h), their
+ * int16 requantization and saturating sum, the cell and the hidden values of those units. The
+ * recurrent terms read the previous hidden state, so it is copied to scratch first (the new one
+ * is written block by block). Units past hidden_size in the last block are masked off. */
+static void rnnc_lstm_step_blocks_vnni(const rnnc_lstm_s8_params_t *p, const int8_t *input, int8_t *hidden,
+                                       int16_t *cell, int16_t *scratch)
+{
+    const int32_t h = p->hidden_size, n_in = p->input_size;
+    const int32_t k4x = (n_in + 3) / 4, k4h = (h + 3) / 4;
+    int8_t *previous = (int8_t *)(void *)scratch;   /* h bytes of the 10 h the scratch has */
+    int32_t u, g;
+    memcpy(previous, hidden, (size_t)h);
+    for (u = 0; u < h; u += 16) {
+        const __mmask16 m = (__mmask16)(h - u >= 16 ? 0xFFFFu : (1u << (h - u)) - 1u);
+        const int32_t blk = u / 16;
+        __m512i ax[4], ah[4], pre[4], tc, o, c;
+        for (g = 0; g < 4; g++) {
+            ax[g] = _mm512_maskz_loadu_epi32(m, p->input_bias + g * h + u);
+            ah[g] = _mm512_maskz_loadu_epi32(m, p->recurrent_bias + g * h + u);
+        }
+        rnnc_gates_vnni(input, n_in, p->input_weights + (int32_t)blk * k4x * 64, p->input_gate_stride, k4x, 4, ax);
+        rnnc_gates_vnni(previous, h, p->recurrent_weights + (int32_t)blk * k4h * 64, p->recurrent_gate_stride, k4h,
+                        4, ah);
+        for (g = 0; g < 4; g++) { /* rnnc_add_sat_s16 of the two saturated terms */
+            pre[g] = rnnc_sat16_x16(_mm512_add_epi32(rnnc_gate_term_x16(ax[g], p->input_multiplier[g], p->input_shift[g]),
+                                                     rnnc_gate_term_x16(ah[g], p->recurrent_multiplier[g],
+                                                                        p->recurrent_shift[g])));
+        }
+        c = rnnc_lstm_cell_x16(pre[0], pre[1], pre[2], pre[3],
+                               _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m, cell + u)), p->forget_cell_multiplier,
+                               p->forget_cell_shift, p->input_gate_multiplier, p->input_gate_shift, p->cell_clip,
+                               p->tanh_input_shift, p->saturate_sums_only, &tc, &o);
+        _mm256_mask_storeu_epi16(cell + u, m, _mm512_cvtepi32_epi16(c));
+        _mm_mask_storeu_epi8(hidden + u, m, _mm512_cvtepi32_epi8(rnnc_lstm_hidden_x16_s8(o, tc, p)));
+    }
+}
+#endif
 void RNNC_ISA_FN(rnnc_lstm_step_s8)(const rnnc_lstm_s8_params_t *p, const int8_t *input,
                                     int8_t *hidden, int16_t *cell, int16_t *scratch)
 {
@@ -15,6 +66,12 @@ void RNNC_ISA_FN(rnnc_lstm_step_s8)(const rnnc_lstm_s8_params_t *p, const int8_t
     int16_t *gates = scratch;        /* 4h: pre-activations, then activations */
     int16_t *rec = scratch + 4 * h;  /* h: recurrent term of one gate */
     int32_t g, k;
+#if RNNC_USE_AVX512VNNI
+    if (p->weights_b16x4) {
+        rnnc_lstm_step_blocks_vnni(p, input, hidden, cell, scratch);
+        return;
+    }
+#endif
     for (g = 0; g < 4; g++) {
         p->gate_fc(input, p->input_weights + g * p->input_gate_stride, p->input_bias + g * h, gates + g * h,
                    n_in, h, p->input_multiplier[g], p->input_shift[g]);
@@ -48,13 +105,8 @@ void RNNC_ISA_FN(rnnc_lstm_step_s8)(const rnnc_lstm_s8_params_t *p, const int8_t
 #endif
 #if RNNC_LSTM_X16
     for (; k + 16 <= h; k += 16) {
-        const __m512i o = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(gates + 3 * h + k)));
-        const __m512i t = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(gates + 2 * h + k)));
-        /* clamped before the zero point is added, so the int32 addition cannot overflow */
-        __m512i v = rnnc_mbqm_x16(_mm512_mullo_epi32(o, t), p->hidden_multiplier, p->hidden_shift);
-        v = _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(INT8_MIN - p->hidden_zero_point)),
-                             _mm512_set1_epi32(INT8_MAX - p->hidden_zero_point));
-        rnnc_x16_store_s8(hidden + k, _mm512_add_epi32(v, _mm512_set1_epi32(p->hidden_zero_point)));
+        rnnc_x16_store_s8(hidden + k, rnnc_lstm_hidden_x16_s8(rnnc_x16_load_s16(gates + 3 * h + k),
+                                                                 rnnc_x16_load_s16(gates + 2 * h + k), p));
     }
 #endif
 #if RNNC_LSTM_X8

@@ -33,6 +33,43 @@
 #define RNNC_LSTM_X8 0
 #endif
 
+#if RNNC_LSTM_X16
+/* 16 int16 values widened to int32 lanes */
+static inline __m512i rnnc_x16_load_s16(const int16_t *p)
+{
+    return _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)p));
+}
+
+/* Sixteen units of rnnc_lstm_update_cell, lane for lane its arithmetic: the gates' pre-
+ * activations and the old cell (int16 values in int32 lanes) -> the new cell; *tanh_c gets
+ * tanh(new cell) and *o the output gate, for the hidden update. */
+static inline __m512i rnnc_lstm_cell_x16(__m512i ipre, __m512i fpre, __m512i gpre, __m512i opre, __m512i c0,
+                                         int32_t fc_mult, int32_t fc_shift, int32_t ig_mult, int32_t ig_shift,
+                                         int32_t cell_clip, int32_t tanh_shift, int32_t saturate_sums_only,
+                                         __m512i *tanh_c, __m512i *o)
+{
+    const __m512i i16min = _mm512_set1_epi32(INT16_MIN), i16max = _mm512_set1_epi32(INT16_MAX);
+    const __m512i i = rnnc_sigmoid_x16(ipre);
+    const __m512i f = rnnc_sigmoid_x16(fpre);
+    const __m512i g = rnnc_tanh_x16(gpre, 0);
+    __m512i fc = rnnc_mbqm_x16(_mm512_mullo_epi32(f, c0), fc_mult, fc_shift);
+    __m512i in = rnnc_mbqm_x16(_mm512_mullo_epi32(i, g), ig_mult, ig_shift);
+    __m512i c;
+    *o = rnnc_sigmoid_x16(opre);
+    if (!saturate_sums_only) {
+        fc = _mm512_min_epi32(_mm512_max_epi32(fc, i16min), i16max);
+        in = _mm512_min_epi32(_mm512_max_epi32(in, i16min), i16max);
+    }
+    c = _mm512_add_epi32(fc, in);
+    if (cell_clip > 0) {
+        c = _mm512_min_epi32(_mm512_max_epi32(c, _mm512_set1_epi32(-cell_clip)), _mm512_set1_epi32(cell_clip));
+    }
+    c = _mm512_min_epi32(_mm512_max_epi32(c, i16min), i16max);
+    *tanh_c = rnnc_tanh_x16(c, tanh_shift);
+    return c;
+}
+#endif
+
 /* Activations of the four gates (i, f, c, o) in place, then the new cell state
  * c = f * c + i * g (each product rescaled to the cell scale). On return gates[2h..3h)
  * holds tanh(c) and gates[3h..4h) the output gate, for the hidden update. */
@@ -92,28 +129,15 @@ static inline void rnnc_lstm_update_cell(int16_t *gates, int16_t *cell, int32_t 
     }
 #endif
 #if RNNC_LSTM_X16
-    const __m512i i16min = _mm512_set1_epi32(INT16_MIN), i16max = _mm512_set1_epi32(INT16_MAX);
     for (; k + 16 <= h; k += 16) {
-        const __m512i i = rnnc_sigmoid_x16(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(ig + k))));
-        const __m512i f = rnnc_sigmoid_x16(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(fg + k))));
-        const __m512i g = rnnc_tanh_x16(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(cg + k))), 0);
-        const __m512i o = rnnc_sigmoid_x16(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(og + k))));
-        const __m512i c0 = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(cell + k)));
-        __m512i fc = rnnc_mbqm_x16(_mm512_mullo_epi32(f, c0), fc_mult, fc_shift);
-        __m512i in = rnnc_mbqm_x16(_mm512_mullo_epi32(i, g), ig_mult, ig_shift);
-        __m512i c;
-        if (!saturate_sums_only) {
-            fc = _mm512_min_epi32(_mm512_max_epi32(fc, i16min), i16max);
-            in = _mm512_min_epi32(_mm512_max_epi32(in, i16min), i16max);
-        }
-        c = _mm512_add_epi32(fc, in);
-        if (cell_clip > 0) {
-            c = _mm512_min_epi32(_mm512_max_epi32(c, _mm512_set1_epi32(-cell_clip)), _mm512_set1_epi32(cell_clip));
-        }
-        c = _mm512_min_epi32(_mm512_max_epi32(c, i16min), i16max);
-        _mm256_storeu_si256((__m256i *)(cell + k), _mm512_cvtepi32_epi16(c));
-        _mm256_storeu_si256((__m256i *)(cg + k), _mm512_cvtepi32_epi16(rnnc_tanh_x16(c, tanh_shift)));
-        _mm256_storeu_si256((__m256i *)(og + k), _mm512_cvtepi32_epi16(o));
+        __m512i tc, o;
+        const __m512i c = rnnc_lstm_cell_x16(rnnc_x16_load_s16(ig + k), rnnc_x16_load_s16(fg + k),
+                                             rnnc_x16_load_s16(cg + k), rnnc_x16_load_s16(og + k),
+                                             rnnc_x16_load_s16(cell + k), fc_mult, fc_shift, ig_mult, ig_shift,
+                                             cell_clip, tanh_shift, saturate_sums_only, &tc, &o);
+        rnnc_x16_store_s16(cell + k, c);
+        rnnc_x16_store_s16(cg + k, tc);
+        rnnc_x16_store_s16(og + k, o);
     }
 #endif
 #if RNNC_LSTM_X8

@@ -100,6 +100,8 @@ typedef struct {
     int32_t cell_clip;                /* quantized; 0 = none */
     int32_t hidden_zero_point;
     int32_t saturate_sums_only;       /* 0: TFLM (saturate each term), 1: CMSIS-NN */
+    int32_t weights_b16x4;            /* 1: W and R packed for rnnc_fc_s8_s16_b16x4 (gate_fc): the
+                                         AVX-512 VNNI step then goes by blocks of 16 units */
 } rnnc_lstm_s8_params_t;
 
 /* Integer GRU (docs/numerics-gru-rnn.md), both ONNX variants; gates in the order z, r, h. */
@@ -127,6 +129,8 @@ typedef struct {
     int32_t zh_shift;
     int32_t hidden_zero_point;
     int32_t linear_before_reset;
+    int32_t weights_b16x4;            /* 1: W and R packed for rnnc_fc_s8_s16_b16x4 (gate_fc): with
+                                         linear_before_reset, the AVX-512 VNNI step goes by blocks */
 } rnnc_gru_s8_params_t;
 
 /* Integer simple RNN: h = act(W x + R h + b), act tanh or relu. */
@@ -189,6 +193,8 @@ typedef struct {
     int32_t cell_clip;                /* quantized; 0 = none */
     int32_t hidden_zero_point;
     int32_t saturate_sums_only;       /* 0: TFLM (saturate each term), 1: CMSIS-NN */
+    int32_t weights_b16x4;            /* 1: W and R packed for rnnc_fc_s8_s16_b16x4 (gate_fc): the
+                                         AVX-512 VNNI step then goes by blocks of 16 units */
 } rnnc_lstm_s16_params_t;
 
 /* Integer GRU (docs/numerics-gru-rnn.md), both ONNX variants; gates in the order z, r, h. */
@@ -216,6 +222,8 @@ typedef struct {
     int32_t zh_shift;
     int32_t hidden_zero_point;
     int32_t linear_before_reset;
+    int32_t weights_b16x4;            /* 1: W and R packed for rnnc_fc_s8_s16_b16x4 (gate_fc): with
+                                         linear_before_reset, the AVX-512 VNNI step goes by blocks */
 } rnnc_gru_s16_params_t;
 
 /* Integer simple RNN: h = act(W x + R h + b), act tanh or relu. */

@@ -1,0 +1,87 @@
+/*
+ * rnnc_gates_vnni.h - the gate terms of one 16-unit block of an int8 LSTM or GRU step on
+ * 16x4-packed weights, with AVX-512 VNNI (header only; empty unless that path is built).
+ *
+ * rnnc_lstm_step_s8 and rnnc_gru_step_s8 use it to compute a step one block of units at a
+ * time: the block's gate terms (every gate x input, recurrent), then its activations and new
+ * state, while the next block's weights stream in. Computing every gate first and the units
+ * after, as the other paths do, leaves the load units idle during the element-wise part and
+ * the arithmetic units idle during the weight stream. The sums are those of
+ * rnnc_fc_s8_s16_b16x4 lane for lane (exact int32), so the steps are bit-identical.
+ */
+#ifndef RNNC_GATES_VNNI_H
+#define RNNC_GATES_VNNI_H
+
+#include "rnnc_common.h"
+#include "rnnc_fc_b16x4_group.h"
+
+#if RNNC_USE_AVX512VNNI
+#include <immintrin.h>
+#include <string.h>
+
+#include "rnnc_requantize_x16.h"
+
+/* acc[g] += block rows of gate g times in (n inputs, k4 groups) for the G = 3 or 4 gates (a
+ * constant where the step inlines it): w points at the block in gate 0's matrix, the other gates
+ * stride bytes on. Even and odd groups accumulate in separate chains (six or eight, enough to
+ * hide VPDPBUSD's latency), added at the end: int32 addition
+ * is associative, so the sums are exact whatever the order. Inputs enter as x + 128 (the
+ * unsigned operand), which the effective biases compensate, as in rnnc_fc_s8_s16_b16x4. */
+static inline void rnnc_gates_vnni(const int8_t *in, int32_t n, const int8_t *w, int32_t stride, int32_t k4,
+                                   const int32_t G, __m512i acc[4])
+{
+    const int32_t full = n / 4;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = G > 3 ? acc[3] : _mm512_setzero_si512();
+    __m512i b0 = _mm512_setzero_si512(), b1 = b0, b2 = b0, b3 = b0;
+    int32_t kg;
+    for (kg = 0; kg + 2 <= full; kg += 2, w += 128) {
+        int32_t even, odd;
+        memcpy(&even, in + kg * 4, 4);
+        memcpy(&odd, in + kg * 4 + 4, 4);
+        {
+            const __m512i xe = _mm512_xor_si512(_mm512_set1_epi32(even), flip);
+            const __m512i xo = _mm512_xor_si512(_mm512_set1_epi32(odd), flip);
+            a0 = _mm512_dpbusd_epi32(a0, xe, _mm512_loadu_si512(w));
+            b0 = _mm512_dpbusd_epi32(b0, xo, _mm512_loadu_si512(w + 64));
+            a1 = _mm512_dpbusd_epi32(a1, xe, _mm512_loadu_si512(w + stride));
+            b1 = _mm512_dpbusd_epi32(b1, xo, _mm512_loadu_si512(w + stride + 64));
+            a2 = _mm512_dpbusd_epi32(a2, xe, _mm512_loadu_si512(w + 2 * stride));
+            b2 = _mm512_dpbusd_epi32(b2, xo, _mm512_loadu_si512(w + 2 * stride + 64));
+            if (G > 3) {
+                a3 = _mm512_dpbusd_epi32(a3, xe, _mm512_loadu_si512(w + 3 * stride));
+                b3 = _mm512_dpbusd_epi32(b3, xo, _mm512_loadu_si512(w + 3 * stride + 64));
+            }
+        }
+    }
+    for (; kg < k4; kg++, w += 64) { /* an odd last full group, then the partial group */
+        const __m512i x = _mm512_set1_epi32((int32_t)rnnc_fc_word_u8(in, n, kg, full));
+        a0 = _mm512_dpbusd_epi32(a0, x, _mm512_loadu_si512(w));
+        a1 = _mm512_dpbusd_epi32(a1, x, _mm512_loadu_si512(w + stride));
+        a2 = _mm512_dpbusd_epi32(a2, x, _mm512_loadu_si512(w + 2 * stride));
+        if (G > 3) {
+            a3 = _mm512_dpbusd_epi32(a3, x, _mm512_loadu_si512(w + 3 * stride));
+        }
+    }
+    acc[0] = _mm512_add_epi32(a0, b0);
+    acc[1] = _mm512_add_epi32(a1, b1);
+    acc[2] = _mm512_add_epi32(a2, b2);
+    if (G > 3) {
+        acc[3] = _mm512_add_epi32(a3, b3);
+    }
+}
+
+/* 16 int32 lanes saturated to int16 */
+static inline __m512i rnnc_sat16_x16(__m512i v)
+{
+    return _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(INT16_MIN)), _mm512_set1_epi32(INT16_MAX));
+}
+
+/* A gate term's 16 lanes requantized to Q3.12 and saturated to int16, as rnnc_fc_s8_s16_b16x4 stores it */
+static inline __m512i rnnc_gate_term_x16(__m512i acc, int32_t multiplier, int32_t shift)
+{
+    return rnnc_sat16_x16(rnnc_mbqm_x16(acc, multiplier, shift));
+}
+#endif
+
+#endif /* RNNC_GATES_VNNI_H */
