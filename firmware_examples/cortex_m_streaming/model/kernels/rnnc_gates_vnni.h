@@ -4,10 +4,10 @@
  *
  * rnnc_lstm_step_s8 and rnnc_gru_step_s8 use it to compute a step one block of units at a
  * time: the block's gate terms (every gate x input, recurrent), then its activations and new
- * state, while the next block's weights stream in. Computing every gate first and the units
- * after, as the other paths do, leaves the load units idle during the element-wise part and
- * the arithmetic units idle during the weight stream. The sums are those of
- * rnnc_fc_s8_s16_b16x4 lane for lane (exact int32), so the steps are bit-identical.
+ * state, which can overlap the loads of the next block's weights; the step also makes no FC
+ * calls and no passes over gate buffers (measured: H = 64 steps about 45% faster, H = 256 about
+ * 7%). The sums are those of rnnc_fc_s8_s16_b16x4 lane for lane (exact int32), so the steps are
+ * bit-identical.
  */
 #ifndef RNNC_GATES_VNNI_H
 #define RNNC_GATES_VNNI_H
@@ -24,9 +24,9 @@
 /* acc[g] += block rows of gate g times in (n inputs, k4 groups) for the G = 3 or 4 gates (a
  * constant where the step inlines it): w points at the block in gate 0's matrix, the other gates
  * stride bytes on. Even and odd groups accumulate in separate chains (six or eight, enough to
- * hide VPDPBUSD's latency), added at the end: int32 addition
- * is associative, so the sums are exact whatever the order. Inputs enter as x + 128 (the
- * unsigned operand), which the effective biases compensate, as in rnnc_fc_s8_s16_b16x4. */
+ * hide VPDPBUSD's latency), added at the end: int32 addition is associative, so the sums are
+ * exact whatever the order. Inputs enter as x + 128 (the unsigned operand), which the effective
+ * biases compensate, as in rnnc_fc_s8_s16_b16x4. */
 static inline void rnnc_gates_vnni(const int8_t *in, int32_t n, const int8_t *w, int32_t stride, int32_t k4,
                                    const int32_t G, __m512i acc[4])
 {
