@@ -71,16 +71,49 @@ static inline void rnnc_gates_vnni(const int8_t *in, int32_t n, const int8_t *w,
     }
 }
 
+/* the lanes of the 16-unit block starting at unit u that are units (h of them in all) */
+static inline __mmask16 rnnc_block_mask(int32_t h, int32_t u)
+{
+    return (__mmask16)(h - u >= 16 ? 0xFFFFu : (1u << (h - u)) - 1u);
+}
+
+/* The G gate terms of the block at unit u (lanes m): ax[g] = bias_x + W_g input and ah[g] =
+ * bias_h + R_g previous over the block's rows, w and r the whole gate matrices (gate stride
+ * w_stride, r_stride bytes), biases [G][h]. */
+static inline void rnnc_block_terms_vnni(const int8_t *input, int32_t n_in, const int8_t *previous, int32_t h,
+                                         const int8_t *w, int32_t w_stride, const int8_t *r, int32_t r_stride,
+                                         const int32_t *bias_x, const int32_t *bias_h, int32_t u, __mmask16 m,
+                                         const int32_t G, __m512i ax[4], __m512i ah[4])
+{
+    const int32_t k4x = (n_in + 3) / 4, k4h = (h + 3) / 4, blk = u / 16;
+    int32_t g;
+    for (g = 0; g < G; g++) {
+        ax[g] = _mm512_maskz_loadu_epi32(m, bias_x + g * h + u);
+        ah[g] = _mm512_maskz_loadu_epi32(m, bias_h + g * h + u);
+    }
+    rnnc_gates_vnni(input, n_in, w + blk * k4x * 64, w_stride, k4x, G, ax);
+    rnnc_gates_vnni(previous, h, r + blk * k4h * 64, r_stride, k4h, G, ah);
+}
+
 /* 16 int32 lanes saturated to int16 */
 static inline __m512i rnnc_sat16_x16(__m512i v)
 {
-    return _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(INT16_MIN)), _mm512_set1_epi32(INT16_MAX));
+    return rnnc_clamp_x16(v, INT16_MIN, INT16_MAX);
 }
 
 /* A gate term's 16 lanes requantized to Q3.12 and saturated to int16, as rnnc_fc_s8_s16_b16x4 stores it */
 static inline __m512i rnnc_gate_term_x16(__m512i acc, int32_t multiplier, int32_t shift)
 {
     return rnnc_sat16_x16(rnnc_mbqm_x16(acc, multiplier, shift));
+}
+
+/* A gate's pre-activation on 16 lanes: its input and recurrent terms added with saturation, as
+ * rnnc_add_sat_s16 adds them */
+static inline __m512i rnnc_gate_sum_x16(__m512i ax, __m512i ah, int32_t x_multiplier, int32_t x_shift,
+                                        int32_t h_multiplier, int32_t h_shift)
+{
+    return rnnc_sat16_x16(_mm512_add_epi32(rnnc_gate_term_x16(ax, x_multiplier, x_shift),
+                                           rnnc_gate_term_x16(ah, h_multiplier, h_shift)));
 }
 #endif
 

@@ -70,6 +70,12 @@ static inline __m512i rnnc_mbqm_rows_x16(__m512i x, __m512i multiplier, __m512i 
     return _mm512_mask_add_epi32(h, _mm512_cmpgt_epi32_mask(rem, thr), h, _mm512_set1_epi32(1));
 }
 
+/* lanes clamped into [lo, hi] */
+static inline __m512i rnnc_clamp_x16(__m512i v, int32_t lo, int32_t hi)
+{
+    return _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
+}
+
 /* 16 int32 lanes stored as int8 / int16 (the values are already clamped to that range) */
 static inline void rnnc_x16_store_s8(int8_t *p, __m512i v)
 {

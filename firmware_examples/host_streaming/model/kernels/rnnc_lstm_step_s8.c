@@ -15,8 +15,7 @@
 static inline __m512i rnnc_lstm_hidden_x16_s8(__m512i o, __m512i tanh_c, const rnnc_lstm_s8_params_t *p)
 {
     const __m512i v = rnnc_mbqm_x16(_mm512_mullo_epi32(o, tanh_c), p->hidden_multiplier, p->hidden_shift);
-    return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(INT8_MIN - p->hidden_zero_point)),
-                                             _mm512_set1_epi32(INT8_MAX - p->hidden_zero_point)),
+    return _mm512_add_epi32(rnnc_clamp_x16(v, INT8_MIN - p->hidden_zero_point, INT8_MAX - p->hidden_zero_point),
                             _mm512_set1_epi32(p->hidden_zero_point));
 }
 #endif
@@ -28,26 +27,19 @@ static inline __m512i rnnc_lstm_hidden_x16_s8(__m512i o, __m512i tanh_c, const r
 static void rnnc_lstm_step_blocks_vnni(const rnnc_lstm_s8_params_t *p, const int8_t *input, int8_t *hidden,
                                        int16_t *cell, int16_t *scratch)
 {
-    const int32_t h = p->hidden_size, n_in = p->input_size;
-    const int32_t k4x = (n_in + 3) / 4, k4h = (h + 3) / 4;
+    const int32_t h = p->hidden_size;
     int8_t *previous = (int8_t *)(void *)scratch;   /* h bytes of the 10 h the scratch has */
     int32_t u, g;
     memcpy(previous, hidden, (size_t)h);
     for (u = 0; u < h; u += 16) {
-        const __mmask16 m = (__mmask16)(h - u >= 16 ? 0xFFFFu : (1u << (h - u)) - 1u);
-        const int32_t blk = u / 16;
+        const __mmask16 m = rnnc_block_mask(h, u);
         __m512i ax[4], ah[4], pre[4], tc, o, c;
+        rnnc_block_terms_vnni(input, p->input_size, previous, h, p->input_weights, p->input_gate_stride,
+                              p->recurrent_weights, p->recurrent_gate_stride, p->input_bias, p->recurrent_bias, u, m,
+                              4, ax, ah);
         for (g = 0; g < 4; g++) {
-            ax[g] = _mm512_maskz_loadu_epi32(m, p->input_bias + g * h + u);
-            ah[g] = _mm512_maskz_loadu_epi32(m, p->recurrent_bias + g * h + u);
-        }
-        rnnc_gates_vnni(input, n_in, p->input_weights + (int32_t)blk * k4x * 64, p->input_gate_stride, k4x, 4, ax);
-        rnnc_gates_vnni(previous, h, p->recurrent_weights + (int32_t)blk * k4h * 64, p->recurrent_gate_stride, k4h,
-                        4, ah);
-        for (g = 0; g < 4; g++) { /* rnnc_add_sat_s16 of the two saturated terms */
-            pre[g] = rnnc_sat16_x16(_mm512_add_epi32(rnnc_gate_term_x16(ax[g], p->input_multiplier[g], p->input_shift[g]),
-                                                     rnnc_gate_term_x16(ah[g], p->recurrent_multiplier[g],
-                                                                        p->recurrent_shift[g])));
+            pre[g] = rnnc_gate_sum_x16(ax[g], ah[g], p->input_multiplier[g], p->input_shift[g],
+                                       p->recurrent_multiplier[g], p->recurrent_shift[g]);
         }
         c = rnnc_lstm_cell_x16(pre[0], pre[1], pre[2], pre[3],
                                _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m, cell + u)), p->forget_cell_multiplier,
