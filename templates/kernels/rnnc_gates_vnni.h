@@ -101,19 +101,29 @@ static inline __m512i rnnc_sat16_x16(__m512i v)
     return rnnc_clamp_x16(v, INT16_MIN, INT16_MAX);
 }
 
-/* A gate term's 16 lanes requantized to Q3.12 and saturated to int16, as rnnc_fc_s8_s16_b16x4 stores it */
-static inline __m512i rnnc_gate_term_x16(__m512i acc, int32_t multiplier, int32_t shift)
+/* The requantization of each gate's input and recurrent terms, prepared once per step */
+static inline void rnnc_gate_terms_prepare(const int32_t *x_multiplier, const int32_t *x_shift,
+                                           const int32_t *h_multiplier, const int32_t *h_shift, int32_t G,
+                                           rnnc_rq_x16_t qx[4], rnnc_rq_x16_t qh[4])
 {
-    return rnnc_sat16_x16(rnnc_mbqm_x16(acc, multiplier, shift));
+    int32_t g;
+    for (g = 0; g < G; g++) {
+        qx[g] = rnnc_rq_x16_prepare(x_multiplier[g], x_shift[g]);
+        qh[g] = rnnc_rq_x16_prepare(h_multiplier[g], h_shift[g]);
+    }
+}
+
+/* A gate term's 16 lanes requantized to Q3.12 and saturated to int16, as rnnc_fc_s8_s16_b16x4 stores it */
+static inline __m512i rnnc_gate_term_x16(__m512i acc, const rnnc_rq_x16_t *q)
+{
+    return rnnc_sat16_x16(rnnc_rq_x16(q, acc));
 }
 
 /* A gate's pre-activation on 16 lanes: its input and recurrent terms added with saturation, as
  * rnnc_add_sat_s16 adds them */
-static inline __m512i rnnc_gate_sum_x16(__m512i ax, __m512i ah, int32_t x_multiplier, int32_t x_shift,
-                                        int32_t h_multiplier, int32_t h_shift)
+static inline __m512i rnnc_gate_sum_x16(__m512i ax, __m512i ah, const rnnc_rq_x16_t *qx, const rnnc_rq_x16_t *qh)
 {
-    return rnnc_sat16_x16(_mm512_add_epi32(rnnc_gate_term_x16(ax, x_multiplier, x_shift),
-                                           rnnc_gate_term_x16(ah, h_multiplier, h_shift)));
+    return rnnc_sat16_x16(_mm512_add_epi32(rnnc_gate_term_x16(ax, qx), rnnc_gate_term_x16(ah, qh)));
 }
 #endif
 

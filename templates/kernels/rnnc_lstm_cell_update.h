@@ -40,32 +40,50 @@ static inline __m512i rnnc_x16_load_s16(const int16_t *p)
     return _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)p));
 }
 
+/* The constants of rnnc_lstm_cell_x16, prepared once per step: the two products' rescaling
+ * (rnnc_rq_x16_prepare) and the cell's options */
+typedef struct {
+    rnnc_rq_x16_t forget_cell, input_gate;
+    int32_t cell_clip, tanh_shift, saturate_sums_only;
+} rnnc_lstm_cell_x16_t;
+
+static inline rnnc_lstm_cell_x16_t rnnc_lstm_cell_x16_prepare(int32_t fc_mult, int32_t fc_shift, int32_t ig_mult,
+                                                              int32_t ig_shift, int32_t cell_clip, int32_t tanh_shift,
+                                                              int32_t saturate_sums_only)
+{
+    rnnc_lstm_cell_x16_t k;
+    k.forget_cell = rnnc_rq_x16_prepare(fc_mult, fc_shift);
+    k.input_gate = rnnc_rq_x16_prepare(ig_mult, ig_shift);
+    k.cell_clip = cell_clip;
+    k.tanh_shift = tanh_shift;
+    k.saturate_sums_only = saturate_sums_only;
+    return k;
+}
+
 /* Sixteen units of rnnc_lstm_update_cell, lane for lane its arithmetic: the gates' pre-
  * activations and the old cell (int16 values in int32 lanes) -> the new cell; *tanh_c gets
  * tanh(new cell) and *o the output gate, for the hidden update. */
-static inline __m512i rnnc_lstm_cell_x16(__m512i ipre, __m512i fpre, __m512i gpre, __m512i opre, __m512i c0,
-                                         int32_t fc_mult, int32_t fc_shift, int32_t ig_mult, int32_t ig_shift,
-                                         int32_t cell_clip, int32_t tanh_shift, int32_t saturate_sums_only,
-                                         __m512i *tanh_c, __m512i *o)
+RNNC_VECTOR_INLINE __m512i rnnc_lstm_cell_x16(__m512i ipre, __m512i fpre, __m512i gpre, __m512i opre, __m512i c0,
+                                         const rnnc_lstm_cell_x16_t *k, __m512i *tanh_c, __m512i *o)
 {
     const __m512i i16min = _mm512_set1_epi32(INT16_MIN), i16max = _mm512_set1_epi32(INT16_MAX);
     const __m512i i = rnnc_sigmoid_x16(ipre);
     const __m512i f = rnnc_sigmoid_x16(fpre);
     const __m512i g = rnnc_tanh_x16(gpre, 0);
-    __m512i fc = rnnc_mbqm_x16(_mm512_mullo_epi32(f, c0), fc_mult, fc_shift);
-    __m512i in = rnnc_mbqm_x16(_mm512_mullo_epi32(i, g), ig_mult, ig_shift);
+    __m512i fc = rnnc_rq_x16(&k->forget_cell, _mm512_mullo_epi32(f, c0));
+    __m512i in = rnnc_rq_x16(&k->input_gate, _mm512_mullo_epi32(i, g));
     __m512i c;
     *o = rnnc_sigmoid_x16(opre);
-    if (!saturate_sums_only) {
+    if (!k->saturate_sums_only) {
         fc = _mm512_min_epi32(_mm512_max_epi32(fc, i16min), i16max);
         in = _mm512_min_epi32(_mm512_max_epi32(in, i16min), i16max);
     }
     c = _mm512_add_epi32(fc, in);
-    if (cell_clip > 0) {
-        c = _mm512_min_epi32(_mm512_max_epi32(c, _mm512_set1_epi32(-cell_clip)), _mm512_set1_epi32(cell_clip));
+    if (k->cell_clip > 0) {
+        c = _mm512_min_epi32(_mm512_max_epi32(c, _mm512_set1_epi32(-k->cell_clip)), _mm512_set1_epi32(k->cell_clip));
     }
     c = _mm512_min_epi32(_mm512_max_epi32(c, i16min), i16max);
-    *tanh_c = rnnc_tanh_x16(c, tanh_shift);
+    *tanh_c = rnnc_tanh_x16(c, k->tanh_shift);
     return c;
 }
 #endif
@@ -129,12 +147,13 @@ static inline void rnnc_lstm_update_cell(int16_t *gates, int16_t *cell, int32_t 
     }
 #endif
 #if RNNC_LSTM_X16
+    const rnnc_lstm_cell_x16_t constants = rnnc_lstm_cell_x16_prepare(fc_mult, fc_shift, ig_mult, ig_shift, cell_clip,
+                                                                      tanh_shift, saturate_sums_only);
     for (; k + 16 <= h; k += 16) {
         __m512i tc, o;
         const __m512i c = rnnc_lstm_cell_x16(rnnc_x16_load_s16(ig + k), rnnc_x16_load_s16(fg + k),
                                              rnnc_x16_load_s16(cg + k), rnnc_x16_load_s16(og + k),
-                                             rnnc_x16_load_s16(cell + k), fc_mult, fc_shift, ig_mult, ig_shift,
-                                             cell_clip, tanh_shift, saturate_sums_only, &tc, &o);
+                                             rnnc_x16_load_s16(cell + k), &constants, &tc, &o);
         rnnc_x16_store_s16(cell + k, c);
         rnnc_x16_store_s16(cg + k, tc);
         rnnc_x16_store_s16(og + k, o);

@@ -226,8 +226,12 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define RNNC_ALIGN(n) __attribute__((aligned(n)))
+/* a vector helper of a step loop: inlined whatever the compiler's size heuristics say (called
+   out of line it passes its vectors through memory) */
+#define RNNC_VECTOR_INLINE static inline __attribute__((always_inline))
 #else
 #define RNNC_ALIGN(n)
+#define RNNC_VECTOR_INLINE static inline
 #endif
 
 #define RNNC_MIN(a, b) ((a) < (b) ? (a) : (b))

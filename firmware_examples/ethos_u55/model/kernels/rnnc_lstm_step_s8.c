@@ -12,11 +12,11 @@
 #if RNNC_LSTM_X16
 /* 16 hidden values: zp + MBQM(o * tanh(c)), saturated to int8 (clamped before the zero point
  * is added, so the int32 addition cannot overflow) */
-static inline __m512i rnnc_lstm_hidden_x16_s8(__m512i o, __m512i tanh_c, const rnnc_lstm_s8_params_t *p)
+static inline __m512i rnnc_lstm_hidden_x16_s8(__m512i o, __m512i tanh_c, const rnnc_rq_x16_t *q, int32_t zero_point)
 {
-    const __m512i v = rnnc_mbqm_x16(_mm512_mullo_epi32(o, tanh_c), p->hidden_multiplier, p->hidden_shift);
-    return _mm512_add_epi32(rnnc_clamp_x16(v, INT8_MIN - p->hidden_zero_point, INT8_MAX - p->hidden_zero_point),
-                            _mm512_set1_epi32(p->hidden_zero_point));
+    const __m512i v = rnnc_rq_x16(q, _mm512_mullo_epi32(o, tanh_c));
+    return _mm512_add_epi32(rnnc_clamp_x16(v, INT8_MIN - zero_point, INT8_MAX - zero_point),
+                            _mm512_set1_epi32(zero_point));
 }
 #endif
 #if RNNC_USE_AVX512VNNI
@@ -27,9 +27,16 @@ static inline __m512i rnnc_lstm_hidden_x16_s8(__m512i o, __m512i tanh_c, const r
 static void rnnc_lstm_step_blocks_vnni(const rnnc_lstm_s8_params_t *p, const int8_t *input, int8_t *hidden,
                                        int16_t *cell, int16_t *scratch)
 {
-    const int32_t h = p->hidden_size;
+    const int32_t h = p->hidden_size, zp = p->hidden_zero_point;
     int8_t *previous = (int8_t *)(void *)scratch;   /* h bytes of the 10 h the scratch has */
+    /* every rescaling's constants, prepared once (rnnc_rq_x16_prepare) */
+    rnnc_rq_x16_t qx[4], qh[4];
+    const rnnc_lstm_cell_x16_t cell_constants = rnnc_lstm_cell_x16_prepare(
+        p->forget_cell_multiplier, p->forget_cell_shift, p->input_gate_multiplier, p->input_gate_shift, p->cell_clip,
+        p->tanh_input_shift, p->saturate_sums_only);
+    const rnnc_rq_x16_t qhidden = rnnc_rq_x16_prepare(p->hidden_multiplier, p->hidden_shift);
     int32_t u, g;
+    rnnc_gate_terms_prepare(p->input_multiplier, p->input_shift, p->recurrent_multiplier, p->recurrent_shift, 4, qx, qh);
     memcpy(previous, hidden, (size_t)h);
     for (u = 0; u < h; u += 16) {
         const __mmask16 m = rnnc_block_mask(h, u);
@@ -38,15 +45,12 @@ static void rnnc_lstm_step_blocks_vnni(const rnnc_lstm_s8_params_t *p, const int
                               p->recurrent_weights, p->recurrent_gate_stride, p->input_bias, p->recurrent_bias, u, m,
                               4, ax, ah);
         for (g = 0; g < 4; g++) {
-            pre[g] = rnnc_gate_sum_x16(ax[g], ah[g], p->input_multiplier[g], p->input_shift[g],
-                                       p->recurrent_multiplier[g], p->recurrent_shift[g]);
+            pre[g] = rnnc_gate_sum_x16(ax[g], ah[g], &qx[g], &qh[g]);
         }
         c = rnnc_lstm_cell_x16(pre[0], pre[1], pre[2], pre[3],
-                               _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m, cell + u)), p->forget_cell_multiplier,
-                               p->forget_cell_shift, p->input_gate_multiplier, p->input_gate_shift, p->cell_clip,
-                               p->tanh_input_shift, p->saturate_sums_only, &tc, &o);
+                               _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m, cell + u)), &cell_constants, &tc, &o);
         _mm256_mask_storeu_epi16(cell + u, m, _mm512_cvtepi32_epi16(c));
-        _mm_mask_storeu_epi8(hidden + u, m, _mm512_cvtepi32_epi8(rnnc_lstm_hidden_x16_s8(o, tc, p)));
+        _mm_mask_storeu_epi8(hidden + u, m, _mm512_cvtepi32_epi8(rnnc_lstm_hidden_x16_s8(o, tc, &qhidden, zp)));
     }
 }
 #endif
@@ -96,9 +100,11 @@ void RNNC_ISA_FN(rnnc_lstm_step_s8)(const rnnc_lstm_s8_params_t *p, const int8_t
     }
 #endif
 #if RNNC_LSTM_X16
+    const rnnc_rq_x16_t qhidden = rnnc_rq_x16_prepare(p->hidden_multiplier, p->hidden_shift);
     for (; k + 16 <= h; k += 16) {
         rnnc_x16_store_s8(hidden + k, rnnc_lstm_hidden_x16_s8(rnnc_x16_load_s16(gates + 3 * h + k),
-                                                                 rnnc_x16_load_s16(gates + 2 * h + k), p));
+                                                                 rnnc_x16_load_s16(gates + 2 * h + k), &qhidden,
+                                                                 p->hidden_zero_point));
     }
 #endif
 #if RNNC_LSTM_X8
