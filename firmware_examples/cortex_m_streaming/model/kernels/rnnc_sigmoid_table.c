@@ -5,9 +5,15 @@
 #include "rnnc_common.h"
 #include "rnnc_sigmoid_table.h"
 
-/* 64-byte aligned where the compiler allows: the AVX-512 activations read it as eight vectors
-   (rnnc_lut_x16.h) */
-const uint16_t rnnc_sigmoid_table_u16[256] RNNC_ALIGN(64) = {
+/* On x86-64 64-byte aligned (where the compiler allows): the AVX-512 activations read it as
+   eight vectors (rnnc_lut_x16.h). Elsewhere it keeps its natural alignment. */
+#if defined(__x86_64__) || defined(_M_X64)
+#define RNNC_SIGMOID_TABLE_ALIGN RNNC_ALIGN(64)
+#else
+#define RNNC_SIGMOID_TABLE_ALIGN
+#endif
+
+const uint16_t rnnc_sigmoid_table_u16[256] RNNC_SIGMOID_TABLE_ALIGN = {
     32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
     40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
     47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
