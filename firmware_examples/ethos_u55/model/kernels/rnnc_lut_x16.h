@@ -33,19 +33,21 @@ RNNC_VECTOR_INLINE __m512i rnnc_lut_pairs_x16(__m512i u)
     return _mm512_mask_blend_epi16(bit7, _mm512_mask_blend_epi16(bit6, q0, q1), _mm512_mask_blend_epi16(bit6, q2, q3));
 }
 
-/* a = |v|, frac_bits 9 (sigmoid) or 8 (tanh): table interpolation, saturated where u >= 255 */
+/* a = |v|, frac_bits 9 (sigmoid) or 8 (tanh): table interpolation, saturated where u >= 255.
+ * The sigmoid's a = |3x| of an int16 x is below 2^17, so its u = a >> 9 <= 192 never reaches
+ * the saturation (its tests and clamp are left out). */
 RNNC_VECTOR_INLINE __m512i rnnc_lut_interp_x16(__m512i a, int frac_bits, int32_t saturated)
 {
     const __m512i u = frac_bits == 9 ? _mm512_srli_epi32(a, 9) : _mm512_srli_epi32(a, 8);
-    const __mmask16 sat = _mm512_cmpge_epi32_mask(u, _mm512_set1_epi32(255));
-    const __m512i idx = _mm512_min_epi32(u, _mm512_set1_epi32(254));
+    const __mmask16 sat = frac_bits == 9 ? 0 : _mm512_cmpge_epi32_mask(u, _mm512_set1_epi32(255));
+    const __m512i idx = frac_bits == 9 ? u : _mm512_min_epi32(u, _mm512_set1_epi32(254));
     const __m512i pair = rnnc_lut_pairs_x16(idx);
     const __m512i ua = _mm512_and_si512(pair, _mm512_set1_epi32(0xFFFF));
     const __m512i ub = _mm512_srli_epi32(pair, 16);
     const __m512i frac = _mm512_and_si512(a, _mm512_set1_epi32((1 << frac_bits) - 1));
     const __m512i base = frac_bits == 9 ? _mm512_slli_epi32(ua, 9) : _mm512_slli_epi32(ua, 8);
     const __m512i r = _mm512_add_epi32(base, _mm512_mullo_epi32(frac, _mm512_sub_epi32(ub, ua)));
-    return _mm512_mask_mov_epi32(r, sat, _mm512_set1_epi32(saturated));
+    return frac_bits == 9 ? r : _mm512_mask_mov_epi32(r, sat, _mm512_set1_epi32(saturated));
 }
 
 /* sigmoid of Q3.12 lanes (int16 values in int32 lanes) -> Q0.15 */

@@ -123,7 +123,9 @@ static inline __m512i rnnc_gate_term_x16(__m512i acc, const rnnc_rq_x16_t *q)
  * rnnc_add_sat_s16 adds them */
 static inline __m512i rnnc_gate_sum_x16(__m512i ax, __m512i ah, const rnnc_rq_x16_t *qx, const rnnc_rq_x16_t *qh)
 {
-    return rnnc_sat16_x16(_mm512_add_epi32(rnnc_gate_term_x16(ax, qx), rnnc_gate_term_x16(ah, qh)));
+    /* VPMOVSDW saturates each term to int16, VPADDSW adds them with saturation */
+    const __m256i tx = _mm512_cvtsepi32_epi16(rnnc_rq_x16(qx, ax)), th = _mm512_cvtsepi32_epi16(rnnc_rq_x16(qh, ah));
+    return _mm512_cvtepi16_epi32(_mm256_adds_epi16(tx, th));
 }
 #endif
 
