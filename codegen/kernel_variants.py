@@ -50,6 +50,13 @@ def fc_s8_rows(target: dict, kernels: str) -> bool:
     return kernels in ("auto", "mve", "cmsis-nn") and "mve" in target_variants(target)
 
 
+def fc_s8_signed_inputs(target: dict) -> bool:
+    """Give the int8 gate FC its inputs as they are (rnnc_fc_s8_s16_b16x4_signed, plain
+    biases) instead of offset by +128: on Arm64, whose SDOT and SMULL multiply signed bytes, one
+    dot product then covers 4 rows x 4 inputs where the offset inputs need two."""
+    return "neon" in target_variants(target)
+
+
 def backend(kernels: str) -> str | None:
     """The external kernel library of a variant, or None for rnnc's own kernels."""
     return kernels if kernels in BACKENDS else None

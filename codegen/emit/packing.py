@@ -57,11 +57,11 @@ def offset_bias(bias: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (np.asarray(bias, np.int64) - 128 * w.astype(np.int64).sum(axis=-1)).astype(np.int64)
 
 
-def kernel_arrays(q, d: int, suffix: str, rows: bool = False):
+def kernel_arrays(q, d: int, suffix: str, rows: bool = False, offset: bool = True):
     """Weights and effective biases of direction d of an integer RNN layer as its step
-    kernel reads them: s8 kernels use the packed layout and the +128 offset bias (or, with
-    rows=True, the Helium layout: plain rows and biases), s16 kernels plain rows (the
-    simulator's arrays)."""
+    kernel reads them: s8 kernels use the packed layout and the +128 offset bias (offset=False:
+    plain biases, for the kernel that takes its inputs signed; rows=True: the Helium layout,
+    plain rows and biases), s16 kernels plain rows (the simulator's arrays)."""
     w, r = q.arrays[f"w{d}"], q.arrays[f"r{d}"]
     bx, bh = q.arrays[f"bx{d}"], q.arrays[f"bh{d}"]
     if suffix != "s8":
@@ -69,5 +69,6 @@ def kernel_arrays(q, d: int, suffix: str, rows: bool = False):
     if rows:
         return w, r, bx.astype(np.int32), bh.astype(np.int32)
     # quant.common.check_fc_limits keeps |bias| + 383 * sum|w| below 2^31, so these fit int32
-    bx, bh = offset_bias(bx, w), offset_bias(bh, r)
+    if offset:
+        bx, bh = offset_bias(bx, w), offset_bias(bh, r)
     return pack_gates(w), pack_gates(r), bx.astype(np.int32), bh.astype(np.int32)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ...kernel_variants import fc_s8_rows
+from ...kernel_variants import fc_s8_rows, fc_s8_signed_inputs
 from ...schemes import get_scheme
 from ..packing import kernel_arrays, packed_size
 
@@ -15,21 +15,24 @@ TEMPLATE = "layers/recurrent_int.c.j2"
 
 def gate_fc(q, ctx) -> tuple[str, str]:
     """(FC kernel, weight layout) of an integer recurrent layer's gate terms. int8: rnnc's
-    16x4 blocks, or plain rows where Helium computes them (fc_s8_rows) or the LiteRT flavour's
-    step kernel reads them; int16: plain rows."""
+    16x4 blocks (with signed inputs and plain biases on Arm64: fc_s8_signed_inputs), or plain
+    rows where Helium computes them (fc_s8_rows) or the LiteRT flavour's step kernel reads
+    them; int16: plain rows."""
     if get_scheme(q.scheme).kernel_suffix != "s8":
         return "rnnc_fc_s16_s16", "rows"
     if q.attrs.get("flavour") == "litert":          # its step kernel reads the recurrent rows itself
         return "rnnc_fc_s8_s16_rows", "rows"
     if fc_s8_rows(ctx.target, ctx.kernels):
         return "rnnc_fc_s8_s16_rows", "rows"
+    if fc_s8_signed_inputs(ctx.target):
+        return "rnnc_fc_s8_s16_b16x4_signed", "b16x4_signed"
     return "rnnc_fc_s8_s16_b16x4", "b16x4"
 
 
 def gate_strides(q, layout: str) -> tuple[int, int]:
     """Elements between consecutive gates' input and recurrent weights."""
     H, In = q.attrs["hidden_size"], q.in_size
-    if layout == "b16x4":
+    if layout in ("b16x4", "b16x4_signed"):
         return packed_size(H, In), packed_size(H, H)
     return H * In, H * H
 
@@ -37,7 +40,7 @@ def gate_strides(q, layout: str) -> tuple[int, int]:
 def direction_arrays(q, ctx, d: int, layout: str) -> list:
     """Weights and effective biases of direction d, as the step kernel reads them."""
     s = get_scheme(q.scheme)
-    w, r, bx, bh = kernel_arrays(q, d, s.kernel_suffix, rows=layout == "rows")
+    w, r, bx, bh = kernel_arrays(q, d, s.kernel_suffix, rows=layout == "rows", offset=layout == "b16x4")
     align = ctx.target.get("weight_align")   # the SIMD loads' width on hosts (target.toml)
     return [ctx.array("int8_t", f"w{d}", w, align=align), ctx.array("int8_t", f"r{d}", r, align=align),
             ctx.array(s.bias_ctype, f"bx{d}", bx, per_line=8), ctx.array(s.bias_ctype, f"bh{d}", bh, per_line=8)]

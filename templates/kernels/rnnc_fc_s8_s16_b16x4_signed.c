@@ -1,0 +1,168 @@
+/*
+ * rnnc_fc_s8_s16_b16x4_signed.c - int8 fully connected to int16 on 16x4-packed weights, the
+ * inputs signed as they are (rnnc_fc_s8_s16_b16x4_signed.h). One function, its paths inside
+ * it, chosen by the compiler's target (rnnc_common.h):
+ * - Arm64 SDOT (Armv8.2-A dot product): one SDOT per 4 rows x 4 inputs; even and odd groups
+ *   in separate accumulators (eight chains), added at the end;
+ * - Arm64 NEON without SDOT: SMULL / SMULL2 multiply 16 weight bytes (4 rows x 4 inputs) by
+ *   the group's 4 inputs repeated, exact in int16 (|-128 * -128| < 2^15), and SADALP adds each
+ *   pair of products into an int32 lane; one ADDP per block gives each row its sum;
+ * - portable C99 (every other target: an output for Arm64 compiled elsewhere still runs).
+ * All give bit-identical results (int32 addition is exact in any order); requantization and
+ * the int16 store are those of rnnc_fc_s8_s16_b16x4.
+ */
+#include <string.h>
+
+#include "rnnc_common.h"
+#include "rnnc_fc_s8_s16_b16x4_signed.h"
+#include "rnnc_requantize.h"
+
+#if RNNC_USE_NEON
+#include <arm_neon.h>
+
+#include "rnnc_requantize_neon.h"
+#endif
+
+#if RNNC_USE_NEON
+/* the 4 inputs of group kg as one little-endian word of bytes (inputs beyond in_size count
+   as 0: their packed weights are 0 too) */
+static inline uint32_t rnnc_fc_word_s8(const int8_t *in, int32_t in_size, int32_t kg)
+{
+    uint32_t word = 0;
+    int32_t j;
+    if (kg * 4 + 4 <= in_size) {
+        memcpy(&word, in + kg * 4, 4);
+        return word;
+    }
+    for (j = 0; j < 4; j++) {
+        const int32_t i = kg * 4 + j;
+        word |= (i < in_size ? (uint32_t)(uint8_t)in[i] : 0u) << (8 * j);
+    }
+    return word;
+}
+
+/* the group's 4 inputs in every 32-bit lane */
+static inline int8x16_t rnnc_fc_inputs_s8(const int8_t *in, int32_t in_size, int32_t kg)
+{
+    return vreinterpretq_s8_u32(vdupq_n_u32(rnnc_fc_word_s8(in, in_size, kg)));
+}
+
+#if RNNC_USE_SDOT
+/* one 16-row block: acc[c] += rows 4c..4c+3 */
+static inline void rnnc_fc_block_signed_neon(const int8_t *in, int32_t in_size, const int8_t *w, int32_t k4,
+                                             int32x4_t acc[4])
+{
+    int32x4_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32x4_t b0 = vdupq_n_s32(0), b1 = b0, b2 = b0, b3 = b0;
+    int32_t kg;
+    for (kg = 0; kg + 2 <= k4; kg += 2, w += 128) {
+        const int8x16_t xe = rnnc_fc_inputs_s8(in, in_size, kg), xo = rnnc_fc_inputs_s8(in, in_size, kg + 1);
+        a0 = vdotq_s32(a0, vld1q_s8(w), xe);
+        a1 = vdotq_s32(a1, vld1q_s8(w + 16), xe);
+        a2 = vdotq_s32(a2, vld1q_s8(w + 32), xe);
+        a3 = vdotq_s32(a3, vld1q_s8(w + 48), xe);
+        b0 = vdotq_s32(b0, vld1q_s8(w + 64), xo);
+        b1 = vdotq_s32(b1, vld1q_s8(w + 80), xo);
+        b2 = vdotq_s32(b2, vld1q_s8(w + 96), xo);
+        b3 = vdotq_s32(b3, vld1q_s8(w + 112), xo);
+    }
+    if (kg < k4) {
+        const int8x16_t x = rnnc_fc_inputs_s8(in, in_size, kg);
+        a0 = vdotq_s32(a0, vld1q_s8(w), x);
+        a1 = vdotq_s32(a1, vld1q_s8(w + 16), x);
+        a2 = vdotq_s32(a2, vld1q_s8(w + 32), x);
+        a3 = vdotq_s32(a3, vld1q_s8(w + 48), x);
+    }
+    acc[0] = vaddq_s32(a0, b0);
+    acc[1] = vaddq_s32(a1, b1);
+    acc[2] = vaddq_s32(a2, b2);
+    acc[3] = vaddq_s32(a3, b3);
+}
+#else
+/* 4 rows x 4 inputs (16 weight bytes) times the inputs: pairs of products into *lo (rows 0, 1)
+   and *hi (rows 2, 3), two int32 lanes per row */
+#define RNNC_FC_QUAD_NEON(lo, hi, wv, x)                                  \
+    do {                                                                  \
+        lo = vpadalq_s16(lo, vmull_s8(vget_low_s8(wv), vget_low_s8(x)));  \
+        hi = vpadalq_s16(hi, vmull_high_s8(wv, x));                       \
+    } while (0)
+
+/* one 16-row block: acc[c] += rows 4c..4c+3 */
+static inline void rnnc_fc_block_signed_neon(const int8_t *in, int32_t in_size, const int8_t *w, int32_t k4,
+                                             int32x4_t acc[4])
+{
+    int32x4_t p0 = vdupq_n_s32(0), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
+    int32_t kg;
+    for (kg = 0; kg < k4; kg++, w += 64) {
+        const int8x16_t x = rnnc_fc_inputs_s8(in, in_size, kg);
+        const int8x16x4_t v = vld1q_s8_x4(w);
+        RNNC_FC_QUAD_NEON(p0, p1, v.val[0], x);
+        RNNC_FC_QUAD_NEON(p2, p3, v.val[1], x);
+        RNNC_FC_QUAD_NEON(p4, p5, v.val[2], x);
+        RNNC_FC_QUAD_NEON(p6, p7, v.val[3], x);
+    }
+    /* ADDP: each row's two lanes, rows in order */
+    acc[0] = vaddq_s32(acc[0], vpaddq_s32(p0, p1));
+    acc[1] = vaddq_s32(acc[1], vpaddq_s32(p2, p3));
+    acc[2] = vaddq_s32(acc[2], vpaddq_s32(p4, p5));
+    acc[3] = vaddq_s32(acc[3], vpaddq_s32(p6, p7));
+}
+#undef RNNC_FC_QUAD_NEON
+#endif
+#endif
+
+void rnnc_fc_s8_s16_b16x4_signed(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
+                                 int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
+{
+    const int32_t k4 = (in_size + 3) / 4;
+#if RNNC_USE_NEON
+    int32_t block, c, r;
+    for (block = 0; block * 16 < out_size; block++) {
+        const int32_t rows = out_size - block * 16 < 16 ? out_size - block * 16 : 16;
+        int32_t b[16] = {0};
+        int32x4_t acc[4];
+        for (r = 0; r < rows; r++) {
+            b[r] = bias[block * 16 + r];
+        }
+        for (c = 0; c < 4; c++) {
+            acc[c] = vld1q_s32(b + 4 * c);
+        }
+        rnnc_fc_block_signed_neon(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc);
+        for (c = 0; c < 4; c++) {
+            const int16x4_t o = vqmovn_s32(rnnc_mbqm_neon(acc[c], multiplier, shift));
+            if (rows >= 4 * c + 4) {
+                vst1_s16(out + block * 16 + 4 * c, o);
+            } else {
+                int16_t tmp[4];
+                vst1_s16(tmp, o);
+                for (r = 4 * c; r < rows; r++) {
+                    out[block * 16 + r] = tmp[r - 4 * c];
+                }
+            }
+        }
+    }
+#else /* portable C */
+    int32_t block, kg, r;
+    for (block = 0; block * 16 < out_size; block++) {
+        const int32_t rows = out_size - block * 16 < 16 ? out_size - block * 16 : 16;
+        const int8_t *w = weight + (int32_t)block * k4 * 64;
+        int32_t acc[16];
+        for (r = 0; r < 16; r++) { /* padding rows: zero weights, never stored */
+            acc[r] = r < rows ? bias[block * 16 + r] : 0;
+        }
+        for (kg = 0; kg < k4; kg++) {
+            const int32_t i = kg * 4; /* inputs beyond in_size count as 0 */
+            const int32_t x0 = i < in_size ? in[i] : 0, x1 = i + 1 < in_size ? in[i + 1] : 0;
+            const int32_t x2 = i + 2 < in_size ? in[i + 2] : 0, x3 = i + 3 < in_size ? in[i + 3] : 0;
+            const int8_t *wg = w + kg * 64;
+            /* all 16 rows of the block, a fixed count that compilers vectorize at -O2 and -O3 */
+            for (r = 0; r < 16; r++) {
+                acc[r] += wg[4 * r] * x0 + wg[4 * r + 1] * x1 + wg[4 * r + 2] * x2 + wg[4 * r + 3] * x3;
+            }
+        }
+        for (r = 0; r < rows; r++) {
+            out[block * 16 + r] = (int16_t)rnnc_sat(rnnc_mbqm(acc[r], multiplier, shift), INT16_MIN, INT16_MAX);
+        }
+    }
+#endif
+}
