@@ -41,10 +41,18 @@ static inline uint32_t rnnc_fc_word_s8(const int8_t *in, int32_t in_size, int32_
     return word;
 }
 
-/* the group's 4 inputs in every 32-bit lane */
+/* the group's 4 inputs in every 32-bit lane: a full group (one 4-byte load), or the partial
+   last one */
 static inline int8x16_t rnnc_fc_inputs_s8(const int8_t *in, int32_t in_size, int32_t kg)
 {
     return vreinterpretq_s8_u32(vdupq_n_u32(rnnc_fc_word_s8(in, in_size, kg)));
+}
+
+static inline int8x16_t rnnc_fc_full_inputs_s8(const int8_t *in, int32_t kg)
+{
+    uint32_t word;
+    memcpy(&word, in + kg * 4, 4);
+    return vreinterpretq_s8_u32(vdupq_n_u32(word));
 }
 
 #if RNNC_USE_SDOT
@@ -54,9 +62,10 @@ static inline void rnnc_fc_block_signed_neon(const int8_t *in, int32_t in_size, 
 {
     int32x4_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     int32x4_t b0 = vdupq_n_s32(0), b1 = b0, b2 = b0, b3 = b0;
+    const int32_t full = in_size / 4;
     int32_t kg;
-    for (kg = 0; kg + 2 <= k4; kg += 2, w += 128) {
-        const int8x16_t xe = rnnc_fc_inputs_s8(in, in_size, kg), xo = rnnc_fc_inputs_s8(in, in_size, kg + 1);
+    for (kg = 0; kg + 2 <= full; kg += 2, w += 128) { /* pairs of whole groups */
+        const int8x16_t xe = rnnc_fc_full_inputs_s8(in, kg), xo = rnnc_fc_full_inputs_s8(in, kg + 1);
         a0 = vdotq_s32(a0, vld1q_s8(w), xe);
         a1 = vdotq_s32(a1, vld1q_s8(w + 16), xe);
         a2 = vdotq_s32(a2, vld1q_s8(w + 32), xe);
@@ -66,7 +75,7 @@ static inline void rnnc_fc_block_signed_neon(const int8_t *in, int32_t in_size, 
         b2 = vdotq_s32(b2, vld1q_s8(w + 96), xo);
         b3 = vdotq_s32(b3, vld1q_s8(w + 112), xo);
     }
-    if (kg < k4) {
+    for (; kg < k4; kg++, w += 64) { /* an odd last whole group, then the partial group */
         const int8x16_t x = rnnc_fc_inputs_s8(in, in_size, kg);
         a0 = vdotq_s32(a0, vld1q_s8(w), x);
         a1 = vdotq_s32(a1, vld1q_s8(w + 16), x);
@@ -79,12 +88,22 @@ static inline void rnnc_fc_block_signed_neon(const int8_t *in, int32_t in_size, 
     acc[3] = vaddq_s32(a3, b3);
 }
 #else
-/* 4 rows x 4 inputs (16 weight bytes) times the inputs: pairs of products into *lo (rows 0, 1)
-   and *hi (rows 2, 3), two int32 lanes per row */
+/* 4 rows x 4 inputs (16 weight bytes) times the inputs: pairs of products into lo (rows 0, 1)
+   and hi (rows 2, 3), two int32 lanes per row */
 #define RNNC_FC_QUAD_NEON(lo, hi, wv, x)                                  \
     do {                                                                  \
         lo = vpadalq_s16(lo, vmull_s8(vget_low_s8(wv), vget_low_s8(x)));  \
         hi = vpadalq_s16(hi, vmull_high_s8(wv, x));                       \
+    } while (0)
+
+/* one group: 16 rows x 4 inputs */
+#define RNNC_FC_GROUP_NEON(x, w)                                          \
+    do {                                                                  \
+        const int8x16x4_t v_ = vld1q_s8_x4(w);                            \
+        RNNC_FC_QUAD_NEON(p0, p1, v_.val[0], x);                          \
+        RNNC_FC_QUAD_NEON(p2, p3, v_.val[1], x);                          \
+        RNNC_FC_QUAD_NEON(p4, p5, v_.val[2], x);                          \
+        RNNC_FC_QUAD_NEON(p6, p7, v_.val[3], x);                          \
     } while (0)
 
 /* one 16-row block: acc[c] += rows 4c..4c+3 */
@@ -92,14 +111,15 @@ static inline void rnnc_fc_block_signed_neon(const int8_t *in, int32_t in_size, 
                                              int32x4_t acc[4])
 {
     int32x4_t p0 = vdupq_n_s32(0), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
+    const int32_t full = in_size / 4;
     int32_t kg;
-    for (kg = 0; kg < k4; kg++, w += 64) {
-        const int8x16_t x = rnnc_fc_inputs_s8(in, in_size, kg);
-        const int8x16x4_t v = vld1q_s8_x4(w);
-        RNNC_FC_QUAD_NEON(p0, p1, v.val[0], x);
-        RNNC_FC_QUAD_NEON(p2, p3, v.val[1], x);
-        RNNC_FC_QUAD_NEON(p4, p5, v.val[2], x);
-        RNNC_FC_QUAD_NEON(p6, p7, v.val[3], x);
+    for (kg = 0; kg < full; kg++, w += 64) {
+        const int8x16_t x = rnnc_fc_full_inputs_s8(in, kg);
+        RNNC_FC_GROUP_NEON(x, w);
+    }
+    if (full < k4) { /* the partial last group */
+        const int8x16_t x = rnnc_fc_inputs_s8(in, in_size, full);
+        RNNC_FC_GROUP_NEON(x, w);
     }
     /* ADDP: each row's two lanes, rows in order */
     acc[0] = vaddq_s32(acc[0], vpaddq_s32(p0, p1));
@@ -107,6 +127,7 @@ static inline void rnnc_fc_block_signed_neon(const int8_t *in, int32_t in_size, 
     acc[2] = vaddq_s32(acc[2], vpaddq_s32(p4, p5));
     acc[3] = vaddq_s32(acc[3], vpaddq_s32(p6, p7));
 }
+#undef RNNC_FC_GROUP_NEON
 #undef RNNC_FC_QUAD_NEON
 #endif
 #endif
