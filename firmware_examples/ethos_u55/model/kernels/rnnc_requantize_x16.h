@@ -45,10 +45,17 @@ static inline rnnc_rq_x16_t rnnc_rq_x16_prepare(int32_t multiplier, int32_t shif
     return q;
 }
 
+/* the rounding of eight 64-bit products x m (see above) */
+RNNC_VECTOR_INLINE __m512i rnnc_rq_round_x8(const rnnc_rq_x16_t *q, __m512i product)
+{
+    const __mmask8 negative_high = _mm512_cmplt_epi64_mask(product, _mm512_set1_epi64(-((int64_t)1 << 30)));
+    const __m512i v = _mm512_add_epi64(product, q->nudge);
+    return _mm512_sra_epi64(_mm512_mask_sub_epi64(v, negative_high, v, q->adjust), q->total);
+}
+
 /* rnnc_mbqm() of 16 lanes by a prepared multiplier and shift (see above) */
 RNNC_VECTOR_INLINE __m512i rnnc_rq_x16(const rnnc_rq_x16_t *q, __m512i x)
 {
-    const __m512i below = _mm512_set1_epi64(-((int64_t)1 << 30));
     __m512i even, odd;
     if (q->left > 0) {
         const __m512i hi = _mm512_set1_epi32(INT32_MAX >> q->left);
@@ -58,15 +65,9 @@ RNNC_VECTOR_INLINE __m512i rnnc_rq_x16(const rnnc_rq_x16_t *q, __m512i x)
         x = _mm512_mask_or_epi32(x, above, x, _mm512_set1_epi32((int32_t)((1u << q->left) - 1u)));
     }
     /* VPMULDQ reads the low (even) 32-bit lane of each 64-bit lane as signed */
-    even = _mm512_mul_epi32(x, q->multiplier);
-    odd = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), q->multiplier);
-    even = _mm512_mask_sub_epi64(_mm512_add_epi64(even, q->nudge), _mm512_cmplt_epi64_mask(even, below),
-                                 _mm512_add_epi64(even, q->nudge), q->adjust);
-    odd = _mm512_mask_sub_epi64(_mm512_add_epi64(odd, q->nudge), _mm512_cmplt_epi64_mask(odd, below),
-                                _mm512_add_epi64(odd, q->nudge), q->adjust);
-    even = _mm512_sra_epi64(even, q->total);
-    odd = _mm512_sra_epi64(odd, q->total);
-    /* odd lanes from the low words of the odd products */
+    even = rnnc_rq_round_x8(q, _mm512_mul_epi32(x, q->multiplier));
+    odd = rnnc_rq_round_x8(q, _mm512_mul_epi32(_mm512_srli_epi64(x, 32), q->multiplier));
+    /* odd lanes from the low words of the odd results */
     return _mm512_mask_shuffle_epi32(even, 0xAAAA, odd, _MM_PERM_CCAA);
 }
 
