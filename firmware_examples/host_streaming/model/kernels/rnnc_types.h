@@ -5,8 +5,9 @@
  *
  * Gate FCs: the integer recurrent kernels compute each gate's input and recurrent terms with
  * the FC function the parameters name. It is chosen when the weights are emitted, because it
- * must match their layout (see rnnc_fc_s8_s16_b16x4.h, rnnc_fc_s8_s16_rows.h): two models
- * laid out differently link into one program, each calling the FC its weights were made for.
+ * must match their layout (see rnnc_fc_s8_s16_b16x4.h, rnnc_fc_s8_s16_b16x4_signed.h,
+ * rnnc_fc_s8_s16_rows.h): two models laid out differently link into one program, each calling
+ * the FC its weights were made for.
  */
 #ifndef RNNC_TYPES_H
 #define RNNC_TYPES_H
