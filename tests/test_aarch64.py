@@ -45,7 +45,7 @@ def test_aarch64_equals_tflm(tflm_outputs, stem, path):
     np.testing.assert_array_equal(run.y, np.load(FIXTURES / f"{stem}.tflm.npy"))
 
 
-@pytest.mark.parametrize("path", ["neon", "sdot"])
+@pytest.mark.parametrize("path", list(PATHS))
 @pytest.mark.parametrize("kind,scheme", [(k, s) for k in ("lstm", "gru", "rnn") for s in ("int8", "int16x8", "float")]
                          + [("wide", "int16x8")])
 def test_aarch64_equals_simulator(tmp_path, kind, scheme, path):
