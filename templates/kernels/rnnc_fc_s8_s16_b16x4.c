@@ -26,6 +26,7 @@
 #include "rnnc_dispatch_x86.h"
 #include "rnnc_fc_s8_s16_b16x4.h"
 #include "rnnc_fc_b16x4_arm.h"
+#include "rnnc_fc_b16x4_block.h"
 #include "rnnc_fc_b16x4_group.h"
 #include "rnnc_fc_b16x4_x86.h"
 #include "rnnc_requantize.h"
@@ -91,31 +92,13 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_b16x4)(const int8_t *in, const int8_t *weight, c
     }
 #elif RNNC_USE_NEON
     const int32_t k4 = (in_size + 3) / 4;
-    int32_t block, c, r;
+    int32_t block;
     for (block = 0; block * 16 < out_size; block++) {
         const int32_t rows = out_size - block * 16 < 16 ? out_size - block * 16 : 16;
-        int32_t b[16] = {0};
         int32x4_t acc[4];
-        for (r = 0; r < rows; r++) {
-            b[r] = bias[block * 16 + r];
-        }
-        for (c = 0; c < 4; c++) {
-            acc[c] = vld1q_s32(b + 4 * c);
-        }
+        rnnc_fc_block_bias_neon(bias + block * 16, rows, acc);
         rnnc_fc_block_neon(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc);
-        for (c = 0; c < 4; c++) {
-            const int32x4_t v = rnnc_mbqm_neon(acc[c], multiplier, shift);
-            const int16x4_t o = vqmovn_s32(v);
-            if (rows >= 4 * c + 4) {
-                vst1_s16(out + block * 16 + 4 * c, o);
-            } else {
-                int16_t tmp[4];
-                vst1_s16(tmp, o);
-                for (r = 4 * c; r < rows; r++) {
-                    out[block * 16 + r] = tmp[r - 4 * c];
-                }
-            }
-        }
+        rnnc_fc_block_store_neon(out + block * 16, acc, rows, multiplier, shift);
     }
 #elif RNNC_USE_DSP
     const int32_t k4 = (in_size + 3) / 4;
@@ -155,9 +138,7 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_b16x4)(const int8_t *in, const int8_t *weight, c
         const int32_t rows = out_size - block * 16 < 16 ? out_size - block * 16 : 16;
         const int8_t *w = weight + (int32_t)block * k4 * 64;
         int32_t acc[16];
-        for (r = 0; r < 16; r++) { /* padding rows: zero weights, never stored */
-            acc[r] = r < rows ? bias[block * 16 + r] : 0;
-        }
+        rnnc_fc_block_bias(bias + block * 16, rows, acc);
         for (kg = 0; kg < k4; kg++) {
             const uint32_t word = rnnc_fc_group_u8(in, in_size, kg);
             const int32_t q0 = (int32_t)(word & 0xFFu), q1 = (int32_t)((word >> 8) & 0xFFu);
@@ -168,9 +149,7 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_b16x4)(const int8_t *in, const int8_t *weight, c
                 acc[r] += wg[4 * r] * q0 + wg[4 * r + 1] * q1 + wg[4 * r + 2] * q2 + wg[4 * r + 3] * q3;
             }
         }
-        for (r = 0; r < rows; r++) {
-            out[block * 16 + r] = (int16_t)rnnc_sat(rnnc_mbqm(acc[r], multiplier, shift), INT16_MIN, INT16_MAX);
-        }
+        rnnc_fc_block_store(out + block * 16, acc, rows, multiplier, shift);
     }
 #endif
 }

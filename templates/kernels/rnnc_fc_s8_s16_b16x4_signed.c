@@ -8,19 +8,17 @@
  *   the group's 4 inputs repeated, exact in int16 (|-128 * -128| < 2^15), and SADALP adds each
  *   pair of products into an int32 lane; one ADDP per block gives each row its sum;
  * - portable C99 (every other target: an output for Arm64 compiled elsewhere still runs).
- * All give bit-identical results (int32 addition is exact in any order); requantization and
- * the int16 store are those of rnnc_fc_s8_s16_b16x4.
+ * All give bit-identical results (int32 addition is exact in any order); the biases, the
+ * requantization and the int16 store are those of rnnc_fc_s8_s16_b16x4 (rnnc_fc_b16x4_block.h).
  */
 #include <string.h>
 
 #include "rnnc_common.h"
+#include "rnnc_fc_b16x4_block.h"
 #include "rnnc_fc_s8_s16_b16x4_signed.h"
-#include "rnnc_requantize.h"
 
 #if RNNC_USE_NEON
 #include <arm_neon.h>
-
-#include "rnnc_requantize_neon.h"
 #endif
 
 #if RNNC_USE_NEON
@@ -137,30 +135,13 @@ void rnnc_fc_s8_s16_b16x4_signed(const int8_t *in, const int8_t *weight, const i
 {
     const int32_t k4 = (in_size + 3) / 4;
 #if RNNC_USE_NEON
-    int32_t block, c, r;
+    int32_t block;
     for (block = 0; block * 16 < out_size; block++) {
         const int32_t rows = out_size - block * 16 < 16 ? out_size - block * 16 : 16;
-        int32_t b[16] = {0};
         int32x4_t acc[4];
-        for (r = 0; r < rows; r++) {
-            b[r] = bias[block * 16 + r];
-        }
-        for (c = 0; c < 4; c++) {
-            acc[c] = vld1q_s32(b + 4 * c);
-        }
+        rnnc_fc_block_bias_neon(bias + block * 16, rows, acc);
         rnnc_fc_block_signed_neon(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc);
-        for (c = 0; c < 4; c++) {
-            const int16x4_t o = vqmovn_s32(rnnc_mbqm_neon(acc[c], multiplier, shift));
-            if (rows >= 4 * c + 4) {
-                vst1_s16(out + block * 16 + 4 * c, o);
-            } else {
-                int16_t tmp[4];
-                vst1_s16(tmp, o);
-                for (r = 4 * c; r < rows; r++) {
-                    out[block * 16 + r] = tmp[r - 4 * c];
-                }
-            }
-        }
+        rnnc_fc_block_store_neon(out + block * 16, acc, rows, multiplier, shift);
     }
 #else /* portable C */
     int32_t block, kg, r;
@@ -168,9 +149,7 @@ void rnnc_fc_s8_s16_b16x4_signed(const int8_t *in, const int8_t *weight, const i
         const int32_t rows = out_size - block * 16 < 16 ? out_size - block * 16 : 16;
         const int8_t *w = weight + (int32_t)block * k4 * 64;
         int32_t acc[16];
-        for (r = 0; r < 16; r++) { /* padding rows: zero weights, never stored */
-            acc[r] = r < rows ? bias[block * 16 + r] : 0;
-        }
+        rnnc_fc_block_bias(bias + block * 16, rows, acc);
         for (kg = 0; kg < k4; kg++) {
             const int32_t i = kg * 4; /* inputs beyond in_size count as 0 */
             const int32_t x0 = i < in_size ? in[i] : 0, x1 = i + 1 < in_size ? in[i + 1] : 0;
@@ -181,9 +160,7 @@ void rnnc_fc_s8_s16_b16x4_signed(const int8_t *in, const int8_t *weight, const i
                 acc[r] += wg[4 * r] * x0 + wg[4 * r + 1] * x1 + wg[4 * r + 2] * x2 + wg[4 * r + 3] * x3;
             }
         }
-        for (r = 0; r < rows; r++) {
-            out[block * 16 + r] = (int16_t)rnnc_sat(rnnc_mbqm(acc[r], multiplier, shift), INT16_MIN, INT16_MAX);
-        }
+        rnnc_fc_block_store(out + block * 16, acc, rows, multiplier, shift);
     }
 #endif
 }

@@ -1,0 +1,73 @@
+/*
+ * rnnc_fc_b16x4_block.h - the output side of one 16-row block of the 16x4-packed int8 FCs
+ * (rnnc_fc_s8_s16_b16x4.c, rnnc_fc_s8_s16_b16x4_signed.c), for their NEON and portable paths
+ * (header only): the block's biases into its accumulators, then its sums requantized,
+ * saturated to int16 and stored. Rows past out_size (the last block's padding rows, whose
+ * weights are zero) get no bias and are never stored.
+ */
+#ifndef RNNC_FC_B16X4_BLOCK_H
+#define RNNC_FC_B16X4_BLOCK_H
+
+#include <stdint.h>
+
+#include "rnnc_common.h"
+#include "rnnc_requantize.h"
+
+#if RNNC_USE_NEON
+#include <arm_neon.h>
+
+#include "rnnc_requantize_neon.h"
+
+/* acc[c] = the biases of rows 4c..4c+3 (0 past rows) */
+static inline void rnnc_fc_block_bias_neon(const int32_t *bias, int32_t rows, int32x4_t acc[4])
+{
+    int32_t b[16] = {0};
+    int32_t r, c;
+    for (r = 0; r < rows; r++) {
+        b[r] = bias[r];
+    }
+    for (c = 0; c < 4; c++) {
+        acc[c] = vld1q_s32(b + 4 * c);
+    }
+}
+
+/* the first rows of acc requantized, saturated to int16 and stored at out */
+static inline void rnnc_fc_block_store_neon(int16_t *out, const int32x4_t acc[4], int32_t rows, int32_t multiplier,
+                                            int32_t shift)
+{
+    int32_t c, r;
+    for (c = 0; c < 4; c++) {
+        const int16x4_t o = vqmovn_s32(rnnc_mbqm_neon(acc[c], multiplier, shift));
+        if (rows >= 4 * c + 4) {
+            vst1_s16(out + 4 * c, o);
+        } else {
+            int16_t tmp[4];
+            vst1_s16(tmp, o);
+            for (r = 4 * c; r < rows; r++) {
+                out[r] = tmp[r - 4 * c];
+            }
+        }
+    }
+}
+#endif
+
+/* acc[r] = the bias of row r (0 past rows) */
+static inline void rnnc_fc_block_bias(const int32_t *bias, int32_t rows, int32_t acc[16])
+{
+    int32_t r;
+    for (r = 0; r < 16; r++) {
+        acc[r] = r < rows ? bias[r] : 0;
+    }
+}
+
+/* the first rows of acc requantized, saturated to int16 and stored at out */
+static inline void rnnc_fc_block_store(int16_t *out, const int32_t acc[16], int32_t rows, int32_t multiplier,
+                                       int32_t shift)
+{
+    int32_t r;
+    for (r = 0; r < rows; r++) {
+        out[r] = (int16_t)rnnc_sat(rnnc_mbqm(acc[r], multiplier, shift), INT16_MIN, INT16_MAX);
+    }
+}
+
+#endif /* RNNC_FC_B16X4_BLOCK_H */
