@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include MODEL_HEADER
 
 #define CAT_(a, b) a##b
@@ -26,19 +28,6 @@
 #ifndef REPEATS
 #define REPEATS 15
 #endif
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(void)
 {
@@ -66,7 +55,6 @@ int main(void)
         runs[r] = (now_ns() - t0) / STEPS;
         sink += (double)y[0];
     }
-    qsort(runs, REPEATS, sizeof runs[0], cmp);
-    printf("%.1f\n%s\n", runs[REPEATS / 2], CAT(PREFIX, _kernel_path)());
+    printf("%.1f\n%s\n", median_ns(runs, REPEATS), CAT(PREFIX, _kernel_path)());
     return sink == 12345.678 ? 1 : 0;
 }

@@ -18,20 +18,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #define REPEATS 15
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* one pass: XOR of every 64-bit word, eight chains so that no chain's latency limits the loads */
 static uint64_t read_pass(const uint64_t *w, size_t words)
@@ -73,8 +62,7 @@ int main(int argc, char **argv)
         }
         runs[r] = (now_ns() - t0) / (double)passes;
     }
-    qsort(runs, REPEATS, sizeof runs[0], cmp);
-    printf("%.1f\n", runs[REPEATS / 2]);
+    printf("%.1f\n", median_ns(runs, REPEATS));
     free(mem);
     return sink == 1 ? 3 : 0;
 }
