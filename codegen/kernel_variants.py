@@ -57,6 +57,14 @@ def fc_s8_signed_inputs(target: dict) -> bool:
     return "neon" in target_variants(target)
 
 
+def fc_s8_signed_avx2(target: dict, kernels: str) -> bool:
+    """x86 outputs whose int8 gate FC is rnnc_fc_s8_s16_b16x4 also carry plain biases for
+    rnnc_fc_s8_s16_b16x4_signed, which their steps call on the AVX2 level without VNNI
+    (kernels/rnnc_gate_fc_s8.h): VPMADDUBSW takes 32 products an instruction on signed inputs,
+    where the +128-offset inputs the VNNI levels need could saturate it."""
+    return bool(target.get("x86_dispatch")) and kernels != "portable"
+
+
 def backend(kernels: str) -> str | None:
     """The external kernel library of a variant, or None for rnnc's own kernels."""
     return kernels if kernels in BACKENDS else None

@@ -1,9 +1,10 @@
 """The signed-input int8 gate FC (rnnc_fc_s8_s16_b16x4_signed, what Arm64 outputs use) built
-for the host: an Arm64 output compiled on a PC for unit tests runs its portable C, which
-tests/test_aarch64.py only runs under qemu-aarch64. The emitter is told to choose that kernel
-for the host target, so the host testbench (ASan/UBSan, -Werror) runs it: bit for bit with the
-simulator on LSTM / GRU / RNN layers whose input sizes leave a partial last group of four, and
-with TFLM's outputs on converter-made LSTMs."""
+for the host: an Arm64 output compiled on a PC for unit tests runs its portable C (and on x86
+its AVX2 path), which tests/test_aarch64.py only runs under qemu-aarch64. The emitter is told to
+choose that kernel for the host target, so the host testbench (ASan/UBSan, -Werror) runs it on
+each path (RNNC_X86_PATH=portable caps an x86 build to the portable C; elsewhere both runs take
+the native path): bit for bit with the simulator on LSTM / GRU / RNN layers whose input sizes
+leave a partial last group of four, and with TFLM's outputs on converter-made LSTMs."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,13 +22,15 @@ from models import dense, model, recurrent
 FIXTURES = Path(__file__).parent / "fixtures" / "tflite"
 
 
-@pytest.fixture(autouse=True)
-def signed_inputs(monkeypatch):
+@pytest.fixture(autouse=True, params=["portable", "native"])
+def signed_inputs(request, monkeypatch):
     monkeypatch.setattr(_rnn_int_common, "fc_s8_signed_inputs", lambda target: True)
+    if request.param == "portable":
+        monkeypatch.setenv("RNNC_X86_PATH", "portable")
 
 
 def _has_signed_fc(out: Path) -> bool:
-    return (out / "kernels" / "rnnc_fc_s8_s16_b16x4_signed.c").is_file()
+    return any(".gate_fc = rnnc_fc_s8_s16_b16x4_signed," in h.read_text() for h in out.glob("*_weights.h"))
 
 
 @pytest.mark.parametrize("kind,H,In", [("lstm", 37, 70), ("gru", 64, 3), ("rnn", 130, 19)])

@@ -207,29 +207,6 @@ static inline void rnnc_fc_block_x8(const int8_t *in, int32_t in_size, const int
     acc[1] = _mm256_add_epi32(acc[1], rnnc_fc_rows8_x8(p2, p3));
 }
 #endif
-
-/* 8 rows out of one accumulator: requantized, saturated to int16, the first n stored */
-static inline void rnnc_fc_store_x8(int16_t *out, __m256i acc, int32_t n, int32_t multiplier, int32_t shift)
-{
-    const __m256i v = rnnc_mbqm_x8(acc, multiplier, shift);
-    const __m128i packed = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    if (n >= 8) {
-        _mm_storeu_si128((__m128i *)out, packed);
-    } else if (n > 0) {
-        int16_t tmp[8];
-        _mm_storeu_si128((__m128i *)tmp, packed);
-        memcpy(out, tmp, (size_t)n * sizeof(int16_t));
-    }
-}
-
-/* the bias of 8 rows, zero beyond `rows` */
-static inline __m256i rnnc_fc_bias_x8(const int32_t *bias, int32_t rows)
-{
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rows), lane);
-    return rows >= 8 ? _mm256_loadu_si256((const __m256i *)bias) : rows > 0 ? _mm256_maskload_epi32(bias, mask)
-                                                                              : _mm256_setzero_si256();
-}
 #endif
 
 #endif /* RNNC_FC_B16X4_X86_H */

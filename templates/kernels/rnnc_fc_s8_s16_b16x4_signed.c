@@ -7,6 +7,9 @@
  * - Arm64 NEON without SDOT: SMULL / SMULL2 multiply 16 weight bytes (4 rows x 4 inputs) by
  *   the group's 4 inputs repeated, exact in int16 (|-128 * -128| < 2^15), and SADALP adds each
  *   pair of products into an int32 lane; one ADDP per block gives each row its sum;
+ * - x86 AVX2 (every x86 level, chosen at run time like every dispatched kernel): VPMADDUBSW of
+ *   |x| by the weights with the signs of x, 32 products per instruction (rnnc_fc_b16x4_signed_x86.h);
+ *   the x86 steps call this kernel at their AVX2 level (rnnc_gate_fc_s8.h);
  * - portable C99 (every other target: an output for Arm64 compiled elsewhere still runs).
  * All give bit-identical results (int32 addition is exact in any order); the biases, the
  * requantization and the int16 store are those of rnnc_fc_s8_s16_b16x4 (rnnc_fc_b16x4_block.h).
@@ -14,7 +17,10 @@
 #include <string.h>
 
 #include "rnnc_common.h"
+#include "rnnc_dispatch_x86.h"
 #include "rnnc_fc_b16x4_block.h"
+#include "rnnc_fc_b16x4_group.h"
+#include "rnnc_fc_b16x4_signed_x86.h"
 #include "rnnc_fc_s8_s16_b16x4_signed.h"
 
 #if RNNC_USE_NEON
@@ -22,23 +28,6 @@
 #endif
 
 #if RNNC_USE_NEON
-/* the 4 inputs of group kg as one little-endian word of bytes (inputs beyond in_size count
-   as 0: their packed weights are 0 too) */
-static inline uint32_t rnnc_fc_word_s8(const int8_t *in, int32_t in_size, int32_t kg)
-{
-    uint32_t word = 0;
-    int32_t j;
-    if (kg * 4 + 4 <= in_size) {
-        memcpy(&word, in + kg * 4, 4);
-        return word;
-    }
-    for (j = 0; j < 4; j++) {
-        const int32_t i = kg * 4 + j;
-        word |= (i < in_size ? (uint32_t)(uint8_t)in[i] : 0u) << (8 * j);
-    }
-    return word;
-}
-
 /* the group's 4 inputs in every 32-bit lane: a full group (one 4-byte load), or the partial
    last one */
 static inline int8x16_t rnnc_fc_inputs_s8(const int8_t *in, int32_t in_size, int32_t kg)
@@ -130,11 +119,34 @@ static inline void rnnc_fc_block_signed_neon(const int8_t *in, int32_t in_size, 
 #endif
 #endif
 
-void rnnc_fc_s8_s16_b16x4_signed(const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out,
-                                 int32_t in_size, int32_t out_size, int32_t multiplier, int32_t shift)
+void RNNC_ISA_FN(rnnc_fc_s8_s16_b16x4_signed)(const int8_t *in, const int8_t *weight, const int32_t *bias,
+                                              int16_t *out, int32_t in_size, int32_t out_size, int32_t multiplier,
+                                              int32_t shift)
 {
     const int32_t k4 = (in_size + 3) / 4;
-#if RNNC_USE_NEON
+#if RNNC_USE_AVX2
+    const int32_t blocks = (out_size + 15) / 16;
+    int32_t block, b;
+    for (block = 0; block < blocks; block += 2) { /* two blocks a pass, one where a single block is left */
+        const int32_t nb = blocks - block < 2 ? blocks - block : 2;
+        __m256i acc[4];
+        for (b = 0; b < nb; b++) {
+            const int32_t row = (block + b) * 16;
+            acc[2 * b] = rnnc_fc_bias_x8(bias + row, out_size - row);
+            acc[2 * b + 1] = rnnc_fc_bias_x8(bias + row + 8, out_size - row - 8);
+        }
+        if (nb == 2) {
+            rnnc_fc_pass_signed_x8(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc);
+        } else {
+            rnnc_fc_block_signed_x8(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc);
+        }
+        for (b = 0; b < nb; b++) {
+            const int32_t row = (block + b) * 16;
+            rnnc_fc_store_x8(out + row, acc[2 * b], out_size - row, multiplier, shift);
+            rnnc_fc_store_x8(out + row + 8, acc[2 * b + 1], out_size - row - 8, multiplier, shift);
+        }
+    }
+#elif RNNC_USE_NEON
     int32_t block;
     for (block = 0; block * 16 < out_size; block++) {
         const int32_t rows = out_size - block * 16 < 16 ? out_size - block * 16 : 16;
@@ -164,3 +176,10 @@ void rnnc_fc_s8_s16_b16x4_signed(const int8_t *in, const int8_t *weight, const i
     }
 #endif
 }
+
+#if RNNC_X86_DISPATCH && !defined(RNNC_ISA_BUILD)
+RNNC_X86_DISPATCHER(rnnc_fc_s8_s16_b16x4_signed,
+                    (const int8_t *in, const int8_t *weight, const int32_t *bias, int16_t *out, int32_t in_size,
+                     int32_t out_size, int32_t multiplier, int32_t shift),
+                    (in, weight, bias, out, in_size, out_size, multiplier, shift))
+#endif

@@ -26,7 +26,8 @@ def emit_gru_rnn(q, ctx, gw: GateWeights) -> LayerCode:
                      comment=f"integer {kind.upper()} ({q.scheme}), {q.attrs['direction']}, hidden {H}")
     for d, a in enumerate(q.attrs["dirs"]):
         gw.place(code, d, ctx.macro(TEMPLATE, f"{kind}_params", d=d, sfx=s.kernel_suffix, fc=gw.fc, strides=gw.strides,
-                                    q=q, a=gw.gate_params(a), wcast=gw.weight_cast))
+                                    q=q, a=gw.gate_params(a), wcast=gw.weight_cast,
+                                    signed_fc=gw.signed_fc))
     code.scratch.append(Buffer("int16_t", "scratch", (4 if kind == "gru" else 2) * H, "gate values"))
     extra = ""
     if kind == "gru":

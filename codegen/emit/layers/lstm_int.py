@@ -26,7 +26,8 @@ def emit_lstm(q, ctx, gw: GateWeights) -> LayerCode:
                              f"{q.attrs['direction']}, hidden {H}")
     for d, a in enumerate(q.attrs["dirs"]):
         gw.place(code, d, ctx.macro(TEMPLATE, "lstm_params", d=d, sfx=s.kernel_suffix, fc=gw.fc, strides=gw.strides,
-                                    q=q, a=gw.gate_params(a), wcast=gw.weight_cast))
+                                    q=q, a=gw.gate_params(a), wcast=gw.weight_cast,
+                                    signed_fc=gw.signed_fc))
     code.scratch.append(Buffer("int16_t", "scratch", 5 * H, "gates (4H) and one recurrent term (H)"))
     if q.causal:
         h, c = ctx.state("h"), ctx.state("c")

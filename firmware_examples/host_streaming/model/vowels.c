@@ -13,6 +13,7 @@
 #include "kernels/rnnc_dispatch_x86.h"
 #include "kernels/rnnc_fc_s8.h"
 #include "kernels/rnnc_fc_s8_s16_b16x4.h"
+#include "kernels/rnnc_fc_s8_s16_b16x4_signed.h"
 #include "kernels/rnnc_lstm_cell_update.h"
 #include "kernels/rnnc_lstm_step_s8.h"
 #include "kernels/rnnc_requantize.h"

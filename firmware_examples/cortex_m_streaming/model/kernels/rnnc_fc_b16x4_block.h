@@ -1,7 +1,7 @@
 /*
  * rnnc_fc_b16x4_block.h - the output side of one 16-row block of the 16x4-packed int8 FCs
- * (rnnc_fc_s8_s16_b16x4.c, rnnc_fc_s8_s16_b16x4_signed.c), for their NEON and portable paths
- * (header only): the block's biases into its accumulators, then its sums requantized,
+ * (rnnc_fc_s8_s16_b16x4.c, rnnc_fc_s8_s16_b16x4_signed.c), for their AVX2, NEON and portable
+ * paths (header only): the block's biases into its accumulators, then its sums requantized,
  * saturated to int16 and stored. Rows past out_size (the last block's padding rows, whose
  * weights are zero) get no bias and are never stored.
  */
@@ -12,6 +12,36 @@
 
 #include "rnnc_common.h"
 #include "rnnc_requantize.h"
+
+#if RNNC_USE_AVX2 /* every x86 level */
+#include <immintrin.h>
+#include <string.h>
+
+#include "rnnc_requantize_x8.h"
+
+/* 8 rows (half a block) out of one accumulator: requantized, saturated to int16, the first n stored */
+static inline void rnnc_fc_store_x8(int16_t *out, __m256i acc, int32_t n, int32_t multiplier, int32_t shift)
+{
+    const __m256i v = rnnc_mbqm_x8(acc, multiplier, shift);
+    const __m128i packed = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    if (n >= 8) {
+        _mm_storeu_si128((__m128i *)out, packed);
+    } else if (n > 0) {
+        int16_t tmp[8];
+        _mm_storeu_si128((__m128i *)tmp, packed);
+        memcpy(out, tmp, (size_t)n * sizeof(int16_t));
+    }
+}
+
+/* the bias of 8 rows, zero beyond `rows` */
+static inline __m256i rnnc_fc_bias_x8(const int32_t *bias, int32_t rows)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rows), lane);
+    return rows >= 8 ? _mm256_loadu_si256((const __m256i *)bias) : rows > 0 ? _mm256_maskload_epi32(bias, mask)
+                                                                              : _mm256_setzero_si256();
+}
+#endif
 
 #if RNNC_USE_NEON
 #include <arm_neon.h>

@@ -1,10 +1,12 @@
 /*
  * rnnc_lstm_step_s8.c - one integer LSTM time step, int8 activations: the gate FCs
- * through p->gate_fc, the element-wise part in portable C with Helium, NEON, AVX-512 and AVX2 paths
+ * through p->gate_fc (p->signed_fc on x86's AVX2 level: rnnc_gate_fc_s8.h),
+ * the element-wise part in portable C with Helium, NEON, AVX-512 and AVX2 paths
  * (rnnc_lstm_cell_update.h) and the hidden update below. With AVX-512 VNNI and weights
  * packed for rnnc_fc_s8_s16_b16x4, the step goes by blocks of 16 units instead
  * (rnnc_lstm_step_blocks_vnni below): the same arithmetic in another order. */
 #include "rnnc_dispatch_x86.h"
+#include "rnnc_gate_fc_s8.h"
 #include "rnnc_lstm_cell_update.h"
 #include "rnnc_gates_vnni.h"
 #include "rnnc_lstm_step_s8.h"
@@ -62,6 +64,9 @@ void RNNC_ISA_FN(rnnc_lstm_step_s8)(const rnnc_lstm_s8_params_t *p, const int8_t
     int16_t *gates = scratch;        /* 4h: pre-activations, then activations */
     int16_t *rec = scratch + 4 * h;  /* h: recurrent term of one gate */
     int32_t g, k;
+    /* the FC and biases of this level (rnnc_gate_fc_s8.h) */
+    const rnnc_gate_fc_s8_t level = rnnc_gate_fc_s8(p->gate_fc, p->input_bias, p->recurrent_bias, p->signed_fc,
+                                                    p->input_bias_signed, p->recurrent_bias_signed);
 #if RNNC_USE_AVX512VNNI
     if (p->weights_b16x4) {
         rnnc_lstm_step_blocks_vnni(p, input, hidden, cell, scratch);
@@ -69,9 +74,9 @@ void RNNC_ISA_FN(rnnc_lstm_step_s8)(const rnnc_lstm_s8_params_t *p, const int8_t
     }
 #endif
     for (g = 0; g < 4; g++) {
-        p->gate_fc(input, p->input_weights + g * p->input_gate_stride, p->input_bias + g * h, gates + g * h,
+        level.call(input, p->input_weights + g * p->input_gate_stride, level.input_bias + g * h, gates + g * h,
                    n_in, h, p->input_multiplier[g], p->input_shift[g]);
-        p->gate_fc(hidden, p->recurrent_weights + g * p->recurrent_gate_stride, p->recurrent_bias + g * h, rec,
+        level.call(hidden, p->recurrent_weights + g * p->recurrent_gate_stride, level.recurrent_bias + g * h, rec,
                    h, h, p->recurrent_multiplier[g], p->recurrent_shift[g]);
         rnnc_add_sat_s16(gates + g * h, rec, h);
     }

@@ -103,6 +103,12 @@ typedef struct {
     int32_t saturate_sums_only;       /* 0: TFLM (saturate each term), 1: CMSIS-NN */
     int32_t weights_b16x4;            /* 1: W and R packed for rnnc_fc_s8_s16_b16x4 (gate_fc): the
                                          AVX-512 VNNI step then goes by blocks of 16 units */
+    /* x86 outputs whose packed weights all lie in [-127, 127]: the FC their AVX2 level calls
+       instead (rnnc_fc_s8_s16_b16x4_signed, the inputs as they are) and its plain biases
+       (rnnc_gate_fc_s8.h); NULL elsewhere */
+    rnnc_gate_fc_s8_fn signed_fc;
+    const int32_t *input_bias_signed;      /* [4][hidden]: input_bias less its -128 * rowsum */
+    const int32_t *recurrent_bias_signed;  /* [4][hidden]: recurrent_bias less its -128 * rowsum */
 } rnnc_lstm_s8_params_t;
 
 /* Integer GRU (docs/numerics-gru-rnn.md), both ONNX variants; gates in the order z, r, h. */
@@ -132,6 +138,12 @@ typedef struct {
     int32_t linear_before_reset;
     int32_t weights_b16x4;            /* 1: W and R packed for rnnc_fc_s8_s16_b16x4 (gate_fc): with
                                          linear_before_reset, the AVX-512 VNNI step goes by blocks */
+    /* x86 outputs whose packed weights all lie in [-127, 127]: the FC their AVX2 level calls
+       instead (rnnc_fc_s8_s16_b16x4_signed, the inputs as they are) and its plain biases
+       (rnnc_gate_fc_s8.h); NULL elsewhere */
+    rnnc_gate_fc_s8_fn signed_fc;
+    const int32_t *input_bias_signed;      /* [3][hidden]: input_bias less its -128 * rowsum */
+    const int32_t *recurrent_bias_signed;  /* [3][hidden]: recurrent_bias less its -128 * rowsum */
 } rnnc_gru_s8_params_t;
 
 /* Integer simple RNN: h = act(W x + R h + b), act tanh or relu. */
@@ -151,6 +163,12 @@ typedef struct {
     int32_t output_shift;
     int32_t hidden_zero_point;
     int32_t use_relu;
+    /* x86 outputs whose packed weights all lie in [-127, 127]: the FC their AVX2 level calls
+       instead (rnnc_fc_s8_s16_b16x4_signed, the inputs as they are) and its plain biases
+       (rnnc_gate_fc_s8.h); NULL elsewhere */
+    rnnc_gate_fc_s8_fn signed_fc;
+    const int32_t *input_bias_signed;      /* [hidden]: input_bias less its -128 * rowsum */
+    const int32_t *recurrent_bias_signed;  /* [hidden]: recurrent_bias less its -128 * rowsum */
 } rnnc_rnn_s8_params_t;
 
 /* Dense layer, TFLM FULLY_CONNECTED arithmetic with per-output-channel requantization:
