@@ -68,10 +68,14 @@ def tflm_outputs(tmp_path_factory):
     return root
 
 
-SIM_CASES = [(k, s) for k in ("lstm", "gru", "rnn") for s in ("int8", "int16x8", "float")] + [("wide", "int16x8")]
+SIM_CASES = ([(k, s) for k in ("lstm", "gru", "rnn") for s in ("int8", "int16x8", "float")] + [("wide", "int16x8")]
+             + [("gru_lbr", s) for s in ("int8", "int16x8")])
 #: kind -> (recurrent kind, hidden, inputs); 'wide' has more inputs than one int32 chunk of the
-#: int16x8 FC (RNNC_FC16_CHUNK = 1024 in rnnc_fc_s16_s16.c)
-SHAPES = {"lstm": ("lstm", 37, 70), "gru": ("gru", 64, 3), "rnn": ("rnn", 130, 19), "wide": ("lstm", 20, 1100)}
+#: int16x8 FC (RNNC_FC16_CHUNK = 1024 in rnnc_fc_s16_s16.c); 'gru_lbr' is a GRU with
+#: linear_before_reset = 1 (PyTorch's form; the int8 steps go by blocks of units there), its
+#: hidden size leaving half a block
+SHAPES = {"lstm": ("lstm", 37, 70), "gru": ("gru", 64, 3), "rnn": ("rnn", 130, 19), "wide": ("lstm", 20, 1100),
+          "gru_lbr": ("gru", 40, 21)}
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +85,7 @@ def sim_outputs(tmp_path_factory):
     inputs = {}
     for kind, scheme in SIM_CASES:
         rkind, H, In = SHAPES[kind]
-        layer = recurrent(rkind, In, H, "bidirectional", seed=H)
+        layer = recurrent(rkind, In, H, "bidirectional", seed=H, lbr=kind == "gru_lbr")
         m = model([layer, dense(layer.output_size, 5)], In)
         rng = np.random.default_rng(H)
         calib = rng.standard_normal((8, 9, In)).astype(np.float32)
