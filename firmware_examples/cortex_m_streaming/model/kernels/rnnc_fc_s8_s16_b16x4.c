@@ -9,7 +9,9 @@
  *   two 8-row halves of a block.
  * - x86 AVX2 without VNNI: the bytes widened to int16 (VPMOVSXBW for the weights, VPMOVZXBW
  *   for the offset inputs) and multiplied in pairs by VPMADDWD, which cannot saturate
- *   (|255 * 127 * 2| < 2^31), then the pairs of each row summed once per block.
+ *   (|255 * 127 * 2| < 2^31), then the pairs of each row summed once per block. (The int8
+ *   steps' AVX2 level calls rnnc_fc_s8_s16_b16x4_signed on the same weights instead where the
+ *   output carries its plain biases: VPMADDUBSW, 32 products an instruction; rnnc_gate_fc_s8.h.)
  * - Arm64 SDOT (Armv8.2-A dot product, e.g. -march=armv8.2-a+dotprod): one SDOT per 4 rows x
  *   4 inputs, the offset inputs split into two signed halves (see rnnc_fc_block_neon);
  * - Arm64 NEON without SDOT: the weights de-interleaved by LD4, widened to int16 and
