@@ -124,6 +124,22 @@ def test_portable_and_compile_time_paths(tflm_outputs, stem):
     np.testing.assert_array_equal(static.y, want)
 
 
+@pytest.mark.parametrize("stem", ["lstm_sat_t30_f8_h48_dense", "lstm_t50_f16_h256_dense"])
+def test_compile_time_avx2_path(monkeypatch, tflm_outputs, stem):
+    """A build for AVX2 + FMA chosen at compile time (-march=haswell, no run-time dispatch): its
+    int8 steps call the signed-input gate FC as the dispatched AVX2 level does."""
+    how = _how("avx2")
+    if how is None:
+        pytest.skip("THIS CPU CANNOT RUN AVX2 and qemu-user is not installed: the compile-time AVX2 build is NOT tested")
+    if how:
+        monkeypatch.setenv("RNNC_HOST_EMULATOR", " ".join(how))
+        monkeypatch.setenv("RNNC_SANITIZE", "0")
+    run = run_testbench(str(tflm_outputs / stem), np.load(FIXTURES / f"{stem}.input.npy"),
+                        extra_cflags=["-march=haswell", "-DRNNC_X86_DISPATCH=0"])
+    assert run.kernel_path == "avx2"
+    np.testing.assert_array_equal(run.y, np.load(FIXTURES / f"{stem}.tflm.npy"))
+
+
 @pytest.mark.skipif(shutil.which("clang") is None,
                     reason="CLANG NOT INSTALLED: Clang's build of the x86 dispatch (attribute push) is NOT tested")
 @pytest.mark.parametrize("kind,scheme", [("lstm", "int8"), ("gru", "float")])
