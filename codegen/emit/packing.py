@@ -67,8 +67,15 @@ def kernel_arrays(q, d: int, suffix: str, rows: bool = False, offset: bool = Tru
     if suffix != "s8":
         return w, r, bx, bh
     if rows:
-        return w, r, bx.astype(np.int32), bh.astype(np.int32)
+        return (w, r) + kernel_biases(q, d, offset=False)
+    return (pack_gates(w), pack_gates(r)) + kernel_biases(q, d, offset)
+
+
+def kernel_biases(q, d: int, offset: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The int32 effective biases (input, recurrent) of direction d of an int8 RNN layer: with
+    the +128 offset's -128 * rowsum for rnnc_fc_s8_s16_b16x4, plain with offset=False."""
+    bx, bh = q.arrays[f"bx{d}"], q.arrays[f"bh{d}"]
     # quant.common.check_fc_limits keeps |bias| + 383 * sum|w| below 2^31, so these fit int32
     if offset:
-        bx, bh = offset_bias(bx, w), offset_bias(bh, r)
-    return pack_gates(w), pack_gates(r), bx.astype(np.int32), bh.astype(np.int32)
+        bx, bh = offset_bias(bx, q.arrays[f"w{d}"]), offset_bias(bh, q.arrays[f"r{d}"])
+    return bx.astype(np.int32), bh.astype(np.int32)

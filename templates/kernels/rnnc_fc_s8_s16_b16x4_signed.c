@@ -131,9 +131,7 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_b16x4_signed)(const int8_t *in, const int8_t *we
         const int32_t nb = blocks - block < 2 ? blocks - block : 2;
         __m256i acc[4];
         for (b = 0; b < nb; b++) {
-            const int32_t row = (block + b) * 16;
-            acc[2 * b] = rnnc_fc_bias_x8(bias + row, out_size - row);
-            acc[2 * b + 1] = rnnc_fc_bias_x8(bias + row + 8, out_size - row - 8);
+            rnnc_fc_block_bias_x8(bias + (block + b) * 16, out_size - (block + b) * 16, acc + 2 * b);
         }
         if (nb == 2) {
             rnnc_fc_pass_signed_x8(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc);
@@ -141,9 +139,8 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_b16x4_signed)(const int8_t *in, const int8_t *we
             rnnc_fc_block_signed_x8(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc);
         }
         for (b = 0; b < nb; b++) {
-            const int32_t row = (block + b) * 16;
-            rnnc_fc_store_x8(out + row, acc[2 * b], out_size - row, multiplier, shift);
-            rnnc_fc_store_x8(out + row + 8, acc[2 * b + 1], out_size - row - 8, multiplier, shift);
+            rnnc_fc_block_store_x8(out + (block + b) * 16, acc + 2 * b, out_size - (block + b) * 16, multiplier,
+                                   shift);
         }
     }
 #elif RNNC_USE_NEON

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...kernel_variants import fc_s8_rows, fc_s8_signed_avx2, fc_s8_signed_inputs
 from ...schemes import get_scheme
-from ..packing import kernel_arrays, packed_size
+from ..packing import kernel_arrays, kernel_biases, packed_size
 
 TEMPLATE = "layers/recurrent_int.c.j2"
 
@@ -58,7 +58,7 @@ def direction_arrays(q, ctx, d: int, layout: str) -> list:
 def signed_bias_arrays(q, ctx, d: int) -> list:
     """The plain effective biases of direction d, for rnnc_fc_s8_s16_b16x4_signed on the x86
     AVX2 level (the weights are those of the offset layout: the same blocks)."""
-    _, _, bx, bh = kernel_arrays(q, d, "s8", offset=False)
+    bx, bh = kernel_biases(q, d, offset=False)
     return [ctx.array("int32_t", f"bxs{d}", bx, per_line=8), ctx.array("int32_t", f"bhs{d}", bh, per_line=8)]
 
 

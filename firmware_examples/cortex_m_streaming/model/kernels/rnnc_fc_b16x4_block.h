@@ -41,6 +41,22 @@ static inline __m256i rnnc_fc_bias_x8(const int32_t *bias, int32_t rows)
     return rows >= 8 ? _mm256_loadu_si256((const __m256i *)bias) : rows > 0 ? _mm256_maskload_epi32(bias, mask)
                                                                               : _mm256_setzero_si256();
 }
+
+/* acc[0] and acc[1] = the biases of rows 0-7 and 8-15 of a block (0 past rows) */
+static inline void rnnc_fc_block_bias_x8(const int32_t *bias, int32_t rows, __m256i acc[2])
+{
+    acc[0] = rnnc_fc_bias_x8(bias, rows);
+    acc[1] = rnnc_fc_bias_x8(bias + 8, rows - 8);
+}
+
+/* the first rows of a block (acc[0]: rows 0-7, acc[1]: 8-15) requantized, saturated to int16
+   and stored at out */
+static inline void rnnc_fc_block_store_x8(int16_t *out, const __m256i acc[2], int32_t rows, int32_t multiplier,
+                                          int32_t shift)
+{
+    rnnc_fc_store_x8(out, acc[0], rows, multiplier, shift);
+    rnnc_fc_store_x8(out + 8, acc[1], rows - 8, multiplier, shift);
+}
 #endif
 
 #if RNNC_USE_NEON

@@ -75,9 +75,7 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_b16x4)(const int8_t *in, const int8_t *weight, c
         const int32_t nb = blocks - block < RNNC_FC_X8_BLOCKS ? blocks - block : RNNC_FC_X8_BLOCKS;
         __m256i acc[2 * RNNC_FC_X8_BLOCKS];
         for (b = 0; b < nb; b++) {
-            const int32_t row = (block + b) * 16;
-            acc[2 * b] = rnnc_fc_bias_x8(bias + row, out_size - row);
-            acc[2 * b + 1] = rnnc_fc_bias_x8(bias + row + 8, out_size - row - 8);
+            rnnc_fc_block_bias_x8(bias + (block + b) * 16, out_size - (block + b) * 16, acc + 2 * b);
         }
         if (nb == RNNC_FC_X8_BLOCKS) {
             rnnc_fc_pass_x8(in, in_size, weight + (int32_t)block * k4 * 64, k4, acc);
@@ -87,9 +85,8 @@ void RNNC_ISA_FN(rnnc_fc_s8_s16_b16x4)(const int8_t *in, const int8_t *weight, c
             }
         }
         for (b = 0; b < nb; b++) {
-            const int32_t row = (block + b) * 16;
-            rnnc_fc_store_x8(out + row, acc[2 * b], out_size - row, multiplier, shift);
-            rnnc_fc_store_x8(out + row + 8, acc[2 * b + 1], out_size - row - 8, multiplier, shift);
+            rnnc_fc_block_store_x8(out + (block + b) * 16, acc + 2 * b, out_size - (block + b) * 16, multiplier,
+                                   shift);
         }
     }
 #elif RNNC_USE_NEON
